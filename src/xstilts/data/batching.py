@@ -16,6 +16,8 @@ import torch
 from xstilts.data.features import Features
 
 MEGABATCH = 50
+# Per-row scalars that are bookkeeping, not training targets.
+NOT_TARGETS = frozenset({"example_index"})
 
 
 def training_batches(
@@ -60,9 +62,9 @@ def collate(features: Features, indices: Sequence[int], pad_id: int, with_target
         if "token_type_ids" in batch:
             batch["token_type_ids"][row, : len(ids)] = torch.tensor(features.sequences["token_type_ids"][i])
     if with_targets:
-        for name in ("label", "start_position", "end_position"):
-            if name in features.scalars:
-                batch[name] = torch.tensor([features.scalars[name][i] for i in indices], dtype=torch.long)
+        for name, values in features.scalars.items():
+            if name not in NOT_TARGETS:
+                batch[name] = torch.tensor([values[i] for i in indices], dtype=torch.long)
     return batch
 
 

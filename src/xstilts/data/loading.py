@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -12,6 +13,28 @@ from xstilts.data.featurize import featurize_classification, featurize_spans
 from xstilts.tasks.base import DataSource, Split, Task, TaskKind, resolve_local
 
 TOKENIZE_CHUNK = 20_000
+
+# kind -> (featurizer(examples, tokenizer, labels, settings, training), the settings that shape its features)
+Featurizer = Callable[[Sequence[Any], Any, Sequence[str], dict[str, Any], bool], Features]
+FEATURIZERS: dict[str, tuple[Featurizer, tuple[str, ...]]] = {
+    TaskKind.CLASSIFICATION.value: (
+        lambda examples, tokenizer, labels, settings, training: featurize_classification(
+            examples, tokenizer, labels, settings["max_length"]
+        ),
+        ("max_length",),
+    ),
+    TaskKind.SPAN_EXTRACTION.value: (
+        lambda examples, tokenizer, labels, settings, training: featurize_spans(
+            examples,
+            tokenizer,
+            settings["max_length"],
+            settings["doc_stride"],
+            settings["max_query_length"],
+            training,
+        ),
+        ("max_length", "doc_stride", "max_query_length"),
+    ),
+}
 
 
 def source_fingerprint(task: Task, source: DataSource) -> dict[str, Any]:
@@ -44,9 +67,7 @@ def load_features(
     cache: FeatureCache,
 ) -> Features:
     """Featurizes (or loads from the cache) the given examples of one task/split/language."""
-    shaping = (
-        ("max_length",) if task.kind is TaskKind.CLASSIFICATION else ("max_length", "doc_stride", "max_query_length")
-    )
+    featurize, shaping = FEATURIZERS[task.kind.value]
     shape = {k: settings[k] for k in shaping}
     parts = {
         "task": task.name,
@@ -67,18 +88,7 @@ def load_features(
         chunks = range(0, len(examples), TOKENIZE_CHUNK)
         label = f"tokenize {task.name}/{split}/{language}"
         for start in tqdm(chunks, desc=label, unit="chunk", leave=False, disable=len(chunks) < 2):
-            part = examples[start : start + TOKENIZE_CHUNK]
-            if task.kind is TaskKind.CLASSIFICATION:
-                chunk = featurize_classification(part, tokenizer, labels, settings["max_length"])  # type: ignore[arg-type]
-            else:
-                chunk = featurize_spans(
-                    part,  # type: ignore[arg-type]
-                    tokenizer,
-                    settings["max_length"],
-                    settings["doc_stride"],
-                    settings["max_query_length"],
-                    training,
-                )
+            chunk = featurize(examples[start : start + TOKENIZE_CHUNK], tokenizer, labels, settings, training)
             features.extend(chunk, example_offset=start)
         cache.put(key, features, {k: v for k, v in parts.items() if k != "source"})
     return features

@@ -7,6 +7,7 @@ evaluation resumes with the languages it had not finished.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +58,28 @@ def run_eval_phase(
     return metrics
 
 
+def _label_lines(examples: list[Any], predictions: dict[str, Any]) -> str:
+    return "".join(f"{predictions[e.guid]}\n" for e in examples)
+
+
+def _answer_map(examples: list[Any], predictions: dict[str, Any]) -> str:
+    return json.dumps({e.guid: predictions[e.guid] for e in examples}, ensure_ascii=False, indent=1) + "\n"
+
+
+# kind -> (file extension, text of the file): XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``.
+PREDICTION_FILES: dict[str, tuple[str, Callable[[list[Any], dict[str, Any]], str]]] = {
+    TaskKind.CLASSIFICATION.value: ("tsv", _label_lines),
+    TaskKind.SPAN_EXTRACTION.value: ("json", _answer_map),
+}
+
+
 def _write_predictions(
     directory: Path,
     split: str,
     language: str,
     kind: TaskKind,
     examples: list[Any],
-    predictions: dict[str, str],
+    predictions: dict[str, Any],
 ) -> None:
-    """XTREME's submission layout: one label per line (classification) or a JSON id → answer map (QA)."""
-    if kind is TaskKind.CLASSIFICATION:
-        atomic_write_text(directory / f"{split}-{language}.tsv", "".join(f"{predictions[e.guid]}\n" for e in examples))
-    else:
-        text = json.dumps({e.guid: predictions[e.guid] for e in examples}, ensure_ascii=False, indent=1)
-        atomic_write_text(directory / f"{split}-{language}.json", text + "\n")
+    extension, render = PREDICTION_FILES[kind.value]
+    atomic_write_text(directory / f"{split}-{language}.{extension}", render(examples, predictions))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -12,6 +12,17 @@ from xstilts.data.features import Features
 from xstilts.evaluation.metrics import METRICS
 from xstilts.evaluation.predict import decode_classification, decode_spans, forward_all
 from xstilts.tasks.base import Task, TaskKind
+
+# kind -> decode(examples, features, logits, labels, data settings) -> predictions by example guid
+Decoder = Callable[[Sequence[Any], Features, list[Any], Sequence[str], dict[str, Any]], dict[str, Any]]
+DECODERS: dict[str, Decoder] = {
+    TaskKind.CLASSIFICATION.value: lambda examples, features, logits, labels, data: decode_classification(
+        examples, logits, labels
+    ),
+    TaskKind.SPAN_EXTRACTION.value: lambda examples, features, logits, labels, data: decode_spans(
+        examples, features, logits, data["max_answer_length"]
+    ),
+}
 
 
 def score_set(
@@ -25,11 +36,8 @@ def score_set(
     pad_id: int,
     device: torch.device,
     desc: str = "",
-) -> tuple[dict[str, float], dict[str, str]]:
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Returns (metrics in percent, predictions by example guid)."""
     logits = forward_all(model, head, features, pad_id, data["eval_batch_size"], device, desc)
-    if task.kind is TaskKind.CLASSIFICATION:
-        predictions = decode_classification(examples, logits, labels)
-    else:
-        predictions = decode_spans(examples, features, logits, data["max_answer_length"])
+    predictions = DECODERS[task.kind.value](examples, features, logits, labels, data)
     return METRICS[task.metric](examples, predictions), predictions

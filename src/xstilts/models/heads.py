@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -19,6 +21,11 @@ class ClassificationHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Linear(hidden_size, hidden_size)
         self.out_proj = nn.Linear(hidden_size, num_labels)
+
+    @staticmethod
+    def options(data: dict[str, Any]) -> dict[str, Any]:
+        """The constructor's keyword arguments taken from a task's data settings."""
+        return {"pooling": data["classifier_pooling"]}
 
     def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.pooling == "mean":
@@ -40,6 +47,10 @@ class SpanHead(nn.Module):
     def __init__(self, hidden_size: int, num_labels: int, dropout: float) -> None:
         super().__init__()
         self.qa_outputs = nn.Linear(hidden_size, 2)
+
+    @staticmethod
+    def options(data: dict[str, Any]) -> dict[str, Any]:
+        return {}
 
     def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         logits = self.qa_outputs(hidden).float()

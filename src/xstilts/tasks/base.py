@@ -21,6 +21,9 @@ from xstilts.errors import XstiltsError
 class TaskKind(str, Enum):
     CLASSIFICATION = "classification"
     SPAN_EXTRACTION = "span_extraction"
+    MULTIPLE_CHOICE = "multiple_choice"
+    TOKEN_TAGGING = "token_tagging"
+    RETRIEVAL = "retrieval"
 
 
 class Role(str, Enum):

@@ -18,8 +18,9 @@ from xstilts.data.features import FeatureCache
 from xstilts.data.loading import load_examples, load_features
 from xstilts.evaluation.scoring import score_set
 from xstilts.models.encoder import load_encoder
+from xstilts.models.heads import HEAD_TYPES
 from xstilts.models.multitask import MultiTaskModel
-from xstilts.tasks.base import DataSource, TaskKind
+from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
 from xstilts.training.settings import TrainingSettings
@@ -28,10 +29,8 @@ TRAIN_STATE = "train_state"
 
 
 def _head_spec(head: dict[str, Any]) -> dict[str, Any]:
-    if head["kind"] == TaskKind.CLASSIFICATION.value:
-        options = {"pooling": head["data"]["classifier_pooling"]}
-        return {"kind": head["kind"], "labels": head["labels"], "num_labels": len(head["labels"]), "options": options}
-    return {"kind": head["kind"], "labels": head["labels"], "num_labels": 2, "options": {}}
+    options = HEAD_TYPES[head["kind"]].options(head["data"])
+    return {"kind": head["kind"], "labels": head["labels"], "num_labels": len(head["labels"]), "options": options}
 
 
 def run_train_phase(
