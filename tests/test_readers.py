@@ -13,6 +13,8 @@ import pytest
 
 from tests.builders import (
     LANGUAGE_WORDS,
+    install_fake_hub,
+    local,
     write_glue_mnli,
     write_pawsx_official,
     write_squad,
@@ -40,10 +42,6 @@ def write(path: Path, lines: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def local(path: Path) -> DataSource:
-    return DataSource(source="local", path=str(path))
 
 
 def squad_json(context: str, qas: list[dict], title: str = "T") -> dict:
@@ -500,22 +498,7 @@ def test_xquad_local(tmp_path):
 
 @pytest.fixture
 def fake_hub(monkeypatch):
-    """Installs ``tables[(dataset, config, split)]`` as the hub; records every call."""
-    import datasets
-
-    tables: dict[tuple, dict] = {}
-    calls: list[tuple] = []
-
-    def load_dataset(path, name=None, *, split=None, revision=None, **kwargs):
-        calls.append((path, name, split, revision))
-        if (path, name, split) not in tables:
-            raise FileNotFoundError(f"no such hub table {(path, name, split)}")
-        return datasets.Dataset.from_dict(tables[(path, name, split)])
-
-    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
-    return tables, calls
+    return install_fake_hub(monkeypatch)
 
 
 def test_hub_mnli(fake_hub):

@@ -72,7 +72,7 @@ def test_set_overrides_apply_before_validation(tmp_path: Path) -> None:
             "{max_len: 384}}\n  xquad",
             "experiment.yaml:8: tasks.squad_v1.training.max_len: Extra",
         ),
-        ("squad_v1: {", "squad_v2: {", "experiment.yaml:8: tasks.squad_v2: unknown task 'squad_v2'"),
+        ("squad_v1: {", "squad_v3: {", "experiment.yaml:8: tasks.squad_v3: unknown task 'squad_v3'"),
     ],
 )
 def test_errors_name_file_line_and_field(tmp_path: Path, replace: str, by: str, expected: str) -> None:

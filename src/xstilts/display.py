@@ -1,4 +1,4 @@
-"""Rich tables for the terminal: the delta table, the plan, the task list."""
+"""Rich tables for the terminal: the delta table, the plan, the task list, a scored submission."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 from rich.table import Table
 
+from xstilts.analysis.aggregates import TASK_GROUPS
 from xstilts.analysis.deltas import AVERAGE, variant_order
-from xstilts.experiments.spec import BASELINE
+from xstilts.experiments.variants import is_baseline
 
 
 def delta_tables(rows: list[dict[str, Any]]) -> list[Table]:
@@ -19,14 +20,14 @@ def delta_tables(rows: list[dict[str, Any]]) -> list[Table]:
         table.add_column("language")
         for variant in variants:
             table.add_column(variant, justify="right")
-            if variant != BASELINE:
+            if not is_baseline(variant):
                 table.add_column("Δ", justify="right")
         for row in (r for r in rows if (r["task"], r["split"], r["metric"]) == key):
             cells = [f"[bold]{row['language']}[/bold]" if row["language"] == AVERAGE else row["language"]]
             for variant in variants:
                 stats = row["variants"].get(variant)
                 cells.append(f"{stats['mean']:.2f}" if stats else "–")
-                if variant != BASELINE:
+                if not is_baseline(variant):
                     delta = stats["delta"] if stats else None
                     cells.append("–" if delta is None else _signed(delta))
             table.add_row(*cells, end_section=row["language"] == AVERAGE)
@@ -86,3 +87,60 @@ def tasks_table(descriptions: list[dict[str, Any]]) -> Table:
             d["local"],
         )
     return table
+
+
+def score_tables(result: dict[str, Any]) -> list[Table]:
+    """``xstilts score``: one table per task (language × metric), then tasks, groups and the overall score."""
+    tables = []
+    for task, scores in result["tasks"].items():
+        metrics = [m for m in scores if not m.startswith("avg_")]
+        table = Table(title=f"{task} · test")
+        table.add_column("language")
+        for metric in metrics:
+            table.add_column(metric, justify="right")
+        for language in scores[metrics[0]]:
+            table.add_row(language, *(f"{scores[m][language]:.2f}" for m in metrics))
+        table.add_row("[bold]avg[/bold]", *(f"{scores[f'avg_{m}']:.2f}" for m in metrics))
+        tables.append(table)
+    summary = Table(title=f"{result['benchmark']} scores" + ("" if result["complete"] else " (incomplete)"))
+    for column in ("group", "task", "score", "languages"):
+        summary.add_column(column, justify="right" if column == "score" else "left")
+    for group, tasks in TASK_GROUPS[result["benchmark"]].items():
+        for task in tasks:
+            scores = result["tasks"].get(task)
+            missing = result["incomplete_tasks"].get(task)
+            summary.add_row(
+                group,
+                task,
+                f"{scores['avg_metric']:.2f}" if scores else "–",
+                "not scored" if not scores else f"missing {len(missing)}: {' '.join(missing)}" if missing else "all",
+            )
+        summary.add_row(f"[bold]{group}[/bold]", "", _aggregate(result["groups"][group]), "", end_section=True)
+    summary.add_row("[bold]all tasks[/bold]", "", _aggregate(result["all_task"]), "")
+    return [*tables, summary]
+
+
+def _aggregate(score: float | None) -> str:
+    return f"[bold]{score:.2f}[/bold]" if score is not None else "incomplete"
+
+
+SHOWN_FILES = 6  # missing files named per folder in the terminal; --json lists them all
+
+
+def score_notes(result: dict[str, Any]) -> list[str]:
+    """What ``xstilts score`` could not score: missing files per task folder, unknown folders, ignored files."""
+    notes = []
+    for side in ("predictions", "labels"):
+        by_folder: dict[str, list[str]] = {}
+        for path in result["missing"][side]:
+            folder, name = path.split("/")
+            by_folder.setdefault(folder, []).append(name)
+        for folder, names in by_folder.items():
+            more = f" … (+{len(names) - SHOWN_FILES})" if len(names) > SHOWN_FILES else ""
+            shown = " ".join(names[:SHOWN_FILES]) + more
+            notes.append(f"missing from {side}: {folder}/ {len(names)} file(s): {shown}")
+    if result["unknown_tasks"]:
+        notes.append(f"not tasks of {result['benchmark']}, not scored: {' '.join(result['unknown_tasks'])}")
+    if result["ignored_files"]:
+        notes.append(f"not official test files, not scored: {' '.join(result['ignored_files'])}")
+    return notes

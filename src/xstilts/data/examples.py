@@ -31,4 +31,56 @@ class SpanExample:
     answers: tuple[Answer, ...]
 
 
-Example = ClassificationExample | SpanExample
+@dataclass(frozen=True)
+class TextExample:
+    """A document or sentence of plain text, for masked language modelling."""
+
+    guid: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TaggingExample:
+    """A sentence as a sequence of words with one tag per word (``tags is None`` for unlabelled text)."""
+
+    guid: str
+    words: tuple[str, ...]
+    tags: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class MultipleChoiceExample:
+    """A context and N candidate continuations; each choice is encoded as the pair (context, choice).
+
+    ``label`` is the position of the right choice as a string ("0" .. "N-1"), so the task's label set names
+    the choice positions and accuracy compares strings as for classification.
+    """
+
+    guid: str
+    context: str
+    choices: tuple[str, ...]
+    label: str | None
+
+
+@dataclass(frozen=True)
+class RetrievalItem:
+    """One sentence of a retrieval set: a query or a candidate. ``context`` is text read with it but not the
+    answer itself (LAReQA: the paragraph around an answer sentence)."""
+
+    id: str
+    text: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrievalExample:
+    """A whole retrieval set of one language: queries, the pool searched, and the gold (query id, candidate id)
+    links. Retrieval is over the pool, so the set, not a sentence, is the unit that readers return."""
+
+    guid: str
+    queries: tuple[RetrievalItem, ...]
+    candidates: tuple[RetrievalItem, ...]
+    gold: tuple[tuple[str, str], ...]
+
+
+Example = ClassificationExample | SpanExample | MultipleChoiceExample | TaggingExample | TextExample | RetrievalExample

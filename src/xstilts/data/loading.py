@@ -10,6 +10,9 @@ from tqdm.auto import tqdm
 from xstilts.data.examples import Example
 from xstilts.data.features import FeatureCache, Features, cache_key, tokenizer_fingerprint
 from xstilts.data.featurize import featurize_classification, featurize_spans
+from xstilts.data.featurize_choice import featurize_multiple_choice
+from xstilts.data.featurize_tagging import featurize_tagging
+from xstilts.data.text import featurize_masked_lm
 from xstilts.tasks.base import DataSource, Split, Task, TaskKind, resolve_local
 
 TOKENIZE_CHUNK = 20_000
@@ -33,6 +36,24 @@ FEATURIZERS: dict[str, tuple[Featurizer, tuple[str, ...]]] = {
             training,
         ),
         ("max_length", "doc_stride", "max_query_length"),
+    ),
+    TaskKind.MULTIPLE_CHOICE.value: (
+        lambda examples, tokenizer, labels, settings, training: featurize_multiple_choice(
+            examples, tokenizer, labels, settings["max_length"]
+        ),
+        ("max_length",),
+    ),
+    TaskKind.MASKED_LM.value: (
+        lambda examples, tokenizer, labels, settings, training: featurize_masked_lm(
+            examples, tokenizer, settings["max_length"]
+        ),
+        ("max_length",),
+    ),
+    TaskKind.TOKEN_TAGGING.value: (
+        lambda examples, tokenizer, labels, settings, training: featurize_tagging(
+            examples, tokenizer, labels, settings["max_length"], training
+        ),
+        ("max_length",),
     ),
 }
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from xstilts.data.choice_files import read_json_document
 from xstilts.data.examples import Answer, SpanExample
 from xstilts.errors import DataFormatError
 
@@ -23,12 +23,7 @@ def read_squad_json(path: Path) -> list[SpanExample]:
     """Reads every question; answers keep their character offsets (checked against the context)."""
     if not path.is_file():
         raise DataFormatError(path, "file not found")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise DataFormatError(path, f"invalid JSON: {err.msg} (column {err.colno})", err.lineno) from err
-    except UnicodeDecodeError as err:
-        raise DataFormatError(path, f"not UTF-8 text ({err.reason})") from err
+    document = read_json_document(path)
     examples: list[SpanExample] = []
     for a, article in enumerate(_field(path, "top level", document, "data", list)):
         for p, paragraph in enumerate(_field(path, f"data[{a}]", article, "paragraphs", list)):

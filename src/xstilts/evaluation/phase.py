@@ -16,27 +16,35 @@ from tqdm.auto import tqdm
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.data.loading import load_examples, load_features
+from xstilts.errors import XstiltsError
+from xstilts.evaluation.retrieval_phase import run_retrieval_eval
 from xstilts.evaluation.scoring import score_set
-from xstilts.models.encoder import load_encoder
-from xstilts.models.multitask import MultiTaskModel
+from xstilts.evaluation.tagging import tag_lines
+from xstilts.models.adapters import load_phase_model, use_language
 from xstilts.tasks.base import DataSource, TaskKind
 from xstilts.tasks.registry import get_task
 
+LANGUAGE_ADAPTERS_JSON = "language_adapters.json"
+
 
 def run_eval_phase(
-    config: dict[str, Any], phase_dir: Path, parent_dir: Path, cache: FeatureCache, device: Any
+    config: dict[str, Any], phase_dir: Path, parent_dir: Path | None, cache: FeatureCache, device: Any
 ) -> list[dict[str, Any]]:
+    """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
     task = get_task(config["task"])
+    if task.kind is TaskKind.RETRIEVAL:  # no head: pooled embeddings of the encoder
+        return run_retrieval_eval(config, task, phase_dir, parent_dir, device)
+    if parent_dir is None:
+        raise XstiltsError(f"task {task.name!r}: evaluation needs a trained parent phase")
     split, data, source = config["split"], config["data"], DataSource(**config["source"])
-    encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=config["trust_remote_code"])
-    model = MultiTaskModel(encoder, read_json(parent_dir / "heads.json"))
-    model.load_heads(parent_dir)
+    model, tokenizer = load_phase_model(parent_dir, config["trust_remote_code"])
     model.to(device)
     labels = model.head_specs[task.name].get("labels", list(task.labels))
     metrics: list[dict[str, Any]] = []
     for language in tqdm(config["languages"], desc=f"evaluate {task.name}", unit="lang", leave=False):
         done = phase_dir / "languages" / f"{language}.json"
         if not done.exists():
+            _record_language_adapter(phase_dir, language, use_language(model, language))
             examples = load_examples(task, split, language, source, data["max_eval_examples"])
             features = load_features(task, split, language, source, examples, labels, tokenizer, data, False, cache)
             scores, predictions = score_set(
@@ -47,6 +55,7 @@ def run_eval_phase(
                 examples,
                 features,
                 data,
+                language,
                 tokenizer.pad_token_id,
                 device,
                 language,
@@ -58,6 +67,16 @@ def run_eval_phase(
     return metrics
 
 
+def _record_language_adapter(phase_dir: Path, language: str, used: str | None) -> None:
+    """MAD-X: which language's adapter evaluated ``language`` (its own, or the source language's as fallback),
+    in ``language_adapters.json``; nothing for models without language adapters."""
+    if used is None:
+        return
+    path = phase_dir / LANGUAGE_ADAPTERS_JSON
+    record = read_json(path) if path.exists() else {}
+    atomic_write_json(path, {**record, language: used})
+
+
 def _label_lines(examples: list[Any], predictions: dict[str, Any]) -> str:
     return "".join(f"{predictions[e.guid]}\n" for e in examples)
 
@@ -66,10 +85,17 @@ def _answer_map(examples: list[Any], predictions: dict[str, Any]) -> str:
     return json.dumps({e.guid: predictions[e.guid] for e in examples}, ensure_ascii=False, indent=1) + "\n"
 
 
+def _choice_lines(examples: list[Any], predictions: dict[str, Any]) -> str:
+    """XTREME-R's ``run_xcopa`` output: one ``{"label": position}`` object per line."""
+    return "".join(json.dumps({"label": int(predictions[e.guid])}) + "\n" for e in examples)
+
+
 # kind -> (file extension, text of the file): XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``.
 PREDICTION_FILES: dict[str, tuple[str, Callable[[list[Any], dict[str, Any]], str]]] = {
     TaskKind.CLASSIFICATION.value: ("tsv", _label_lines),
     TaskKind.SPAN_EXTRACTION.value: ("json", _answer_map),
+    TaskKind.MULTIPLE_CHOICE.value: ("jsonl", _choice_lines),
+    TaskKind.TOKEN_TAGGING.value: ("tsv", tag_lines),
 }
 
 

@@ -9,8 +9,9 @@ import torch
 
 from xstilts.data.examples import Example
 from xstilts.data.features import Features
-from xstilts.evaluation.metrics import METRICS
+from xstilts.evaluation.metrics import metric_for
 from xstilts.evaluation.predict import decode_classification, decode_spans, forward_all
+from xstilts.evaluation.tagging import decode_tagging
 from xstilts.tasks.base import Task, TaskKind
 
 # kind -> decode(examples, features, logits, labels, data settings) -> predictions by example guid
@@ -20,7 +21,14 @@ DECODERS: dict[str, Decoder] = {
         examples, logits, labels
     ),
     TaskKind.SPAN_EXTRACTION.value: lambda examples, features, logits, labels, data: decode_spans(
-        examples, features, logits, data["max_answer_length"]
+        examples, features, logits, data["max_answer_length"], data["null_score_threshold"]
+    ),
+    # The highest-scoring choice's position: the argmax over an example's N scores, as for class logits.
+    TaskKind.MULTIPLE_CHOICE.value: lambda examples, features, logits, labels, data: decode_classification(
+        examples, logits, labels
+    ),
+    TaskKind.TOKEN_TAGGING.value: lambda examples, features, logits, labels, data: decode_tagging(
+        examples, features, logits, labels
     ),
 }
 
@@ -33,11 +41,17 @@ def score_set(
     examples: Sequence[Example],
     features: Features,
     data: dict[str, Any],
+    language: str,
     pad_id: int,
     device: torch.device,
     desc: str = "",
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """Returns (metrics in percent, predictions by example guid)."""
+    """Returns (metrics in percent, predictions by example guid) for one language's set.
+
+    Decoders see the data settings plus the task's decoding facts (whether a span answer may be empty); metrics
+    that normalise per language (MLQA's) are told ``language``.
+    """
     logits = forward_all(model, head, features, pad_id, data["eval_batch_size"], device, desc)
-    predictions = DECODERS[task.kind.value](examples, features, logits, labels, data)
-    return METRICS[task.metric](examples, predictions), predictions
+    decoding = {**data, "null_score_threshold": task.null_score_threshold}
+    predictions = DECODERS[task.kind.value](examples, features, logits, labels, decoding)
+    return metric_for(task.metric, language)(examples, predictions), predictions

@@ -8,6 +8,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from xstilts.models.choice_head import MultipleChoiceHead
+from xstilts.models.mlm_head import MaskedLMHead
+from xstilts.models.tagging_head import TaggingHead
+
 
 class ClassificationHead(nn.Module):
     """RoBERTa-style head: dense, tanh, projection, on the first token (``<s>`` / ``[CLS]``, as XLM-R and
@@ -62,4 +66,10 @@ class SpanHead(nn.Module):
         return (start + end) / 2
 
 
-HEAD_TYPES: dict[str, type[nn.Module]] = {"classification": ClassificationHead, "span_extraction": SpanHead}
+HEAD_TYPES: dict[str, type[nn.Module]] = {
+    "classification": ClassificationHead,
+    "span_extraction": SpanHead,
+    "multiple_choice": MultipleChoiceHead,
+    "masked_lm": MaskedLMHead,
+    "token_tagging": TaggingHead,
+}

@@ -24,6 +24,7 @@ class TaskKind(str, Enum):
     MULTIPLE_CHOICE = "multiple_choice"
     TOKEN_TAGGING = "token_tagging"
     RETRIEVAL = "retrieval"
+    MASKED_LM = "masked_lm"
 
 
 class Role(str, Enum):
@@ -82,9 +83,15 @@ class Task:
     local_layout: ClassVar[str]  # what a local directory must contain, for `xstilts tasks` and errors
     train_from: ClassVar[SplitRef]  # the English training data (XNLI is trained on MNLI)
     select_on: ClassVar[SplitRef]  # English dev data for model selection (the benchmarks' rule)
+    # Tasks trained first, in order, each by its own recipe, before this task's own English training: XTREME-R
+    # trains XCOPA's model on Social IQa, then on COPA. The plan makes each stage a train phase of its own.
+    earlier_stages: ClassVar[tuple[str, ...]] = ()
     eval_split: ClassVar[Split] = "test"
     default_source: ClassVar[DataSource] = DataSource()
     description: ClassVar[str] = ""
+    # Span extraction with unanswerable questions (SQuAD v2.0): the decoder answers "" when the null score beats
+    # the best span by more than this (the official run_squad v2 rule); None: every question has an answer.
+    null_score_threshold: ClassVar[float | None] = None
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""
@@ -111,6 +118,11 @@ class Task:
             raise XstiltsError(f"{where}: no {split!r} examples for language {language!r} of task {self.name!r}")
         return examples
 
+    def label_set(self, source: DataSource) -> tuple[str, ...]:
+        """The head's output classes. Most tasks fix them (``labels``); a task whose inventory comes with its
+        data (CCG supertags) reads it from the source, so the plan, and each phase id, records it."""
+        return self.labels
+
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         raise NotImplementedError
 
@@ -126,8 +138,12 @@ class Task:
             "splits": {split: list(langs) for split, langs in self.splits.items()},
             "labels": list(self.labels),
             "metric": self.metric,
-            "train_from": f"{self.train_from.task}/{self.train_from.split}",
+            "train_from": " then ".join([*self.earlier_stages, f"{self.train_from.task}/{self.train_from.split}"]),
             "select_on": f"{self.select_on.task}/{self.select_on.split} (en)",
+            "selection_metric": self.selection_metric,
+            "eval_split": self.eval_split,
             "hub": self.hub_dataset,
             "local": self.local_layout,
+            "default_source": self.default_source.model_dump(exclude_none=True),
+            "description": self.description,
         }

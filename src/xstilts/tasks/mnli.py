@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from xstilts.data.examples import ClassificationExample, Example
 from xstilts.data.hub import load_hub_split
@@ -11,7 +13,8 @@ from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
 NLI_LABELS = ("contradiction", "entailment", "neutral")
-_GLUE_LABELS = {0: "entailment", 1: "neutral", 2: "contradiction"}  # nyu-mll/glue's ClassLabel order
+# The ClassLabel order of nyu-mll/glue's mnli, stanfordnlp/snli and facebook/anli; -1 marks a pair without a gold label.
+HUB_NLI_LABELS = {0: "entailment", 1: "neutral", 2: "contradiction"}
 _LOCAL_FILES = {"train": "train.tsv", "dev": "dev_matched.tsv"}
 _HUB_SPLITS = {"train": "train", "dev": "validation_matched"}
 
@@ -34,11 +37,7 @@ class MNLI(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         rows = load_hub_split(dataset, "mnli", _HUB_SPLITS[split], revision)
-        return [
-            ClassificationExample(f"mnli-{split}-{i}", row["premise"], row["hypothesis"], _GLUE_LABELS[row["label"]])
-            for i, row in enumerate(rows)
-            if row["label"] in _GLUE_LABELS
-        ]
+        return nli_examples_from_hub(rows, lambda i, row: f"mnli-{split}-{i}")
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         path = root / _LOCAL_FILES[split]
@@ -51,3 +50,16 @@ class MNLI(Task):
             )
             for line, row in read_tsv_with_header(path, ("sentence1", "sentence2", "gold_label"))
         ]
+
+
+def nli_examples_from_hub(
+    rows: Iterable[Mapping[str, Any]], guid: Callable[[int, Mapping[str, Any]], str]
+) -> list[ClassificationExample]:
+    """Premise/hypothesis rows of the English NLI hub datasets, which share one label encoding: pairs without a
+    gold label (-1) are left out, as the datasets' own evaluations leave them out. ``guid(row index, row)`` names
+    each example; the index counts the skipped rows too, so guids stay those of the full split."""
+    return [
+        ClassificationExample(guid(i, row), row["premise"], row["hypothesis"], HUB_NLI_LABELS[row["label"]])
+        for i, row in enumerate(rows)
+        if row["label"] in HUB_NLI_LABELS
+    ]

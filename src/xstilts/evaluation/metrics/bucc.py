@@ -82,8 +82,14 @@ def best_threshold(candidates: Sequence[tuple[str, str, float]], gold: Iterable[
 
 
 def bucc_f1(candidates: Sequence[tuple[str, str, float]], gold: Iterable[Pair], threshold: float) -> dict[str, float]:
-    gold = set(gold)
     extracted = {pair for pair, score in candidate_scores(candidates).items() if score >= threshold}
+    return pair_f1(extracted, gold)
+
+
+def pair_f1(extracted: Iterable[Pair], gold: Iterable[Pair]) -> dict[str, float]:
+    """F1, precision and recall of the extracted pairs against the gold pairs, as sets; what ``evaluate.py``'s
+    ``bucc_f1`` computes from a submission's pair file."""
+    gold, extracted = set(gold), set(extracted)
     correct = len(gold & extracted)
     if correct == 0:
         return {"f1": 0.0, "precision": 0.0, "recall": 0.0}

@@ -24,9 +24,11 @@ seqeval equal lengths); no sentences at all scores 0 (seqeval itself raises a ``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from seqeval.metrics import f1_score, precision_score, recall_score
+
+from xstilts.data.examples import TaggingExample
 
 
 def tagging_f1(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -48,3 +50,8 @@ def tagging_f1(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
         precision = precision_score(y_true, y_pred)
         recall = recall_score(y_true, y_pred)
     return {"f1": float(f1) * 100, "precision": float(precision) * 100, "recall": float(recall) * 100}
+
+
+def seqeval_f1(examples: Sequence[TaggingExample], predictions: Mapping[str, Sequence[str]]) -> dict[str, float]:
+    """``tagging_f1`` over whole sentences, gold tags from the examples, predicted ones by example guid."""
+    return tagging_f1([e.tags or () for e in examples], [predictions[e.guid] for e in examples])

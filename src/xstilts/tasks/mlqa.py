@@ -1,0 +1,46 @@
+"""MLQA: extractive QA in 7 languages, context and question in the same language (XTREME's setting).
+
+English training data is SQuAD v1.1 and model selection is on SQuAD v1.1 dev, as XTREME; scored with MLQA's
+official evaluation, whose answer normalisation depends on the language.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xstilts.data.choice_files import first_existing
+from xstilts.data.examples import Example
+from xstilts.data.hub import load_hub_split
+from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
+from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.tasks.registry import register
+
+MLQA_LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
+_HUB_SPLITS = {"dev": "validation", "test": "test"}
+
+
+@register
+class MLQA(Task):
+    name = "mlqa"
+    kind = TaskKind.SPAN_EXTRACTION
+    roles = (Role.TARGET,)
+    languages = MLQA_LANGUAGES
+    splits = {"dev": MLQA_LANGUAGES, "test": MLQA_LANGUAGES}
+    metric = "mlqa"
+    selection_metric = "f1"
+    hub_dataset = "facebook/mlqa"
+    local_layout = (
+        "the MLQA_V1 directory: {dev,test}/{dev,test}-context-LANG-question-LANG.json (SQuAD JSON); the files may"
+        " also lie in the directory itself"
+    )
+    train_from = SplitRef("squad_v1", "train")
+    select_on = SplitRef("squad_v1", "dev")
+    description = "Multilingual QA (MLQA), same-language context and question"
+
+    def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
+        rows = load_hub_split(dataset, f"mlqa.{language}.{language}", _HUB_SPLITS[split], revision)
+        return list(span_examples_from_hub(rows))
+
+    def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
+        name = f"{split}-context-{language}-question-{language}.json"
+        return list(read_squad_json(first_existing([root / split / name, root / name])))

@@ -1,0 +1,489 @@
+"""Retrieval evaluation: layer pooling, nearest neighbours, BUCC margin mining and its threshold, mAP@20, the plan
+(no target training for a retrieval target) and a tiny end-to-end run of Tatoeba after phase 1."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from tests.conftest import SHARED_DATA, experiment_yaml
+from tests.retrieval_files import (
+    mewsli_context,
+    mewsli_entity,
+    parallel_sentences,
+    write_bucc,
+    write_mewsli,
+    write_tatoeba,
+)
+from xstilts.cli import app
+from xstilts.data.examples import RetrievalItem
+from xstilts.errors import ConfigError, XstiltsError
+from xstilts.evaluation.metrics.bucc import best_threshold, bucc_f1
+from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k, unique_rows
+from xstilts.evaluation.retrieval_phase import (
+    _mined_candidates,
+    bucc,
+    entity_linking,
+    ranked,
+    sorted_positions,
+    tatoeba,
+)
+from xstilts.experiments.plan import build_plan
+from xstilts.experiments.spec import load_spec
+from xstilts.models.encoder import load_encoder
+from xstilts.models.pooling import default_layer, pool, resolve_layer
+from xstilts.tasks.base import DataSource
+from xstilts.tasks.registry import get_task
+
+# --- pooling ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("layers", "expected"), [(24, 14), (12, 7), (6, 4), (2, 1), (1, 1)])
+def test_default_layer_scales_xtremes_layer_14_of_24(layers: int, expected: int) -> None:
+    assert default_layer(layers) == expected
+    assert default_layer(layers, "lareqa") == default_layer(layers, "mewsli_x") == expected
+
+
+@pytest.mark.parametrize(
+    ("task", "layers", "expected"),
+    [
+        # run_tatoeba.sh: --num_layers 12 --specific_layer 7 (mBERT), 24 / 13 (XLM-R large); extract_embeddings
+        # keeps hidden_states[-num_layers:], so index i is hidden_states[depth - num_layers + i + 1]
+        ("tatoeba", 12, 8),
+        ("tatoeba", 24, 14),
+        # run_bucc2018.sh: --specific_layer 7 and the default --num_layers 12 for every model
+        ("bucc2018", 12, 8),
+        ("bucc2018", 24, 20),
+        # other depths: the scaled rule
+        ("tatoeba", 6, 4),
+        ("bucc2018", 6, 4),
+        ("bucc2018", 2, 1),
+    ],
+)
+def test_task_default_layers_follow_xtremes_scripts(task: str, layers: int, expected: int) -> None:
+    assert default_layer(layers, task) == resolve_layer(None, layers, task) == expected
+    assert resolve_layer(1, layers, task) == 1  # an explicit layer always wins
+
+
+def test_resolve_layer_checks_bounds() -> None:
+    assert resolve_layer(None, 24) == 14 and resolve_layer(0, 2) == 0 and resolve_layer(2, 2) == 2
+    with pytest.raises(XstiltsError, match=r"retrieval_layer 3 is outside this encoder's layers 0\.\.2"):
+        resolve_layer(3, 2)
+
+
+def test_pool_mean_ignores_padding_and_cls_takes_the_first_token() -> None:
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
+    mask = torch.tensor([[1, 1, 0]])
+    assert pool(hidden, mask, "mean").tolist() == [[2.0, 3.0]]
+    assert pool(hidden, mask, "cls").tolist() == [[1.0, 2.0]]
+
+
+def _embedder(model: Path, layer: int, pooling: str = "mean", batch_size: int = 8) -> Embedder:
+    encoder, tokenizer = load_encoder(str(model))
+    return Embedder(encoder, tokenizer, layer, pooling, 32, batch_size, torch.device("cpu"))  # type: ignore[arg-type]
+
+
+def test_the_chosen_layer_is_the_one_embedded(tiny_model: Path) -> None:
+    items = [RetrievalItem(str(i), text) for i, text in enumerate(["cat dog", "the sun is a book of city", "tree"])]
+    first, second = _embedder(tiny_model, 1), _embedder(tiny_model, 2)
+    one, two = first(items), second(items)
+    assert one.shape == (3, 32) and not np.allclose(one, two)
+    encoder, tokenizer = first.encoder, first.tokenizer
+    for item, row_one, row_two in zip(items, one, two, strict=True):
+        # one sentence alone (no padding): the plain token mean of hidden_states[layer]
+        with torch.no_grad():
+            states = encoder(**tokenizer(item.text, return_tensors="pt"), output_hidden_states=True).hidden_states
+        np.testing.assert_allclose(row_one, states[1][0].mean(0).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(row_two, states[2][0].mean(0).numpy(), rtol=1e-5, atol=1e-6)
+    cls = _embedder(tiny_model, 1, "cls")(items)
+    assert not np.allclose(cls, one)
+
+
+def test_embedder_remembers_pool_items(tiny_model: Path) -> None:
+    embed = _embedder(tiny_model, 1)
+    first = embed([RetrievalItem("a", "cat", "the city"), RetrievalItem("b", "dog")])
+    assert len(embed.memo) == 2
+    again = embed([RetrievalItem("z", "dog"), RetrievalItem("y", "cat", "the city")])
+    assert len(embed.memo) == 2 and np.array_equal(again, first[::-1])
+    with_other_context = embed([RetrievalItem("c", "cat", "the road")])
+    assert len(embed.memo) == 3 and not np.allclose(with_other_context[0], first[0])
+
+
+# --- search and mining ----------------------------------------------------------------------------------------------
+
+
+def test_top_k_and_nearest_are_cosine_rankings() -> None:
+    rng = np.random.default_rng(0)
+    queries, pool_vectors = rng.normal(size=(7, 5)), rng.normal(size=(30, 5))
+    similarities, indices = top_k(normalize(queries), normalize(pool_vectors), 4)
+    for row in range(7):
+        cosine = [
+            q @ p / (np.linalg.norm(q) * np.linalg.norm(p))
+            for q, p in zip([queries[row]] * 30, pool_vectors, strict=True)
+        ]
+        assert list(indices[row]) == list(np.argsort(cosine)[::-1][:4])
+        np.testing.assert_allclose(similarities[row], np.sort(cosine)[::-1][:4], rtol=1e-5)
+    assert list(nearest(normalize(queries), normalize(pool_vectors))) == list(indices[:, 0])
+
+
+def test_faiss_when_installed_agrees_with_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(3)
+    queries, pool_vectors = normalize(rng.normal(size=(6, 8))), normalize(rng.normal(size=(40, 8)))
+    with_faiss = top_k(queries, pool_vectors, 5)
+    monkeypatch.setattr("xstilts.evaluation.retrieval._faiss", lambda: None)
+    with_numpy = top_k(queries, pool_vectors, 5)
+    assert np.array_equal(with_faiss[1], with_numpy[1])
+    np.testing.assert_allclose(with_faiss[0], with_numpy[0], rtol=1e-5)
+
+
+def test_margin_mining_by_hand() -> None:
+    # cos: x0·y0 = 1, x0·y1 = .6, x1·y0 = 0, x1·y1 = .8; with k = 2 the neighbourhood means are
+    # x: .8, .4 and y: .5, .7; margins: (0,0) 1/.65, (0,1) .6/.75, (1,0) 0, (1,1) .8/.55.
+    x = np.array([[1.0, 0.0], [0.0, 1.0]])
+    y = np.array([[1.0, 0.0], [0.6, 0.8]])
+    pairs = mine(x, y, k=2)
+    assert [(i, j) for _, i, j in pairs] == [(0, 0), (1, 1)]
+    assert [s for s, _, _ in pairs] == pytest.approx([1 / 0.65, 0.8 / 0.55])
+
+
+def _brute_force_mine(x: np.ndarray, y: np.ndarray, k: int) -> list[tuple[float, int, int]]:
+    """LASER's recipe written out with loops over every pair."""
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    y = y / np.linalg.norm(y, axis=1, keepdims=True)
+    cos = [[float(a @ b) for b in y] for a in x]
+    x_mean = [sum(sorted(row, reverse=True)[:k]) / k for row in cos]
+    y_mean = [sum(sorted((cos[i][j] for i in range(len(x))), reverse=True)[:k]) / k for j in range(len(y))]
+
+    def margin(i: int, j: int) -> float:
+        return cos[i][j] / ((x_mean[i] + y_mean[j]) / 2)
+
+    proposals = []
+    for i in range(len(x)):
+        neighbours = sorted(range(len(y)), key=lambda j: -cos[i][j])[:k]
+        j = max(neighbours, key=lambda j: margin(i, j))
+        proposals.append((margin(i, j), i, j))
+    for j in range(len(y)):
+        neighbours = sorted(range(len(x)), key=lambda i: -cos[i][j])[:k]
+        i = max(neighbours, key=lambda i: margin(i, j))
+        proposals.append((margin(i, j), i, j))
+    used_x, used_y, kept = set(), set(), []
+    for score, i, j in sorted(proposals, key=lambda p: -p[0]):
+        if i not in used_x and j not in used_y:
+            used_x.add(i)
+            used_y.add(j)
+            if score > 0:
+                kept.append((score, i, j))
+    return kept
+
+
+def test_mining_makes_each_side_distinct_by_text_first() -> None:
+    # mine_bitext mines the distinct sentences (text_load_unify + unique_embeddings): a copy of y[2] must not take
+    # a neighbour slot. Mining y with a duplicate of y[2] (keyed by text) is mining y, the copy's id being y[2]'s.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    y_dup = np.concatenate([y, y[2:3]])
+    y_texts = [f"en {j}" for j in range(6)] + ["en 2"]
+    expected = _brute_force_mine(x, y, 4)
+    deduped = mine(x, y_dup, y_keys=y_texts)
+    assert [(i, j) for _, i, j in deduped] == [(i, j) for _, i, j in expected] == [(i, j) for _, i, j in mine(x, y)]
+    assert [s for s, _, _ in deduped] == pytest.approx([s for s, _, _ in expected], rel=1e-5)
+    assert dict(((i, j), s) for s, i, j in deduped)[(5, 2)] == pytest.approx(1.4614, abs=1e-4)
+    # without the text keys the copy crowds the neighbourhoods: the margin the reviewer saw before the fix
+    crowded = dict(((i, j), s) for s, i, j in mine(x, y_dup))
+    assert crowded[(5, 2)] == pytest.approx(1.2582, abs=1e-4)
+    # duplicates on the source side too; the indices are each text's first row
+    x_dup = np.concatenate([x[:1], x])
+    x_texts = ["de 0"] + [f"de {i}" for i in range(6)]
+    both = mine(x_dup, y_dup, x_keys=x_texts, y_keys=y_texts)
+    assert [(i - 1 if i else 0, j) for _, i, j in both] == [(i, j) for _, i, j in expected]
+    assert unique_rows(["a", "b", "a", "c", "b"]) == [0, 1, 3]
+    with pytest.raises(ValueError, match="6 keys for 7 rows"):
+        mine(x, y_dup, y_keys=y_texts[:6])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_margin_mining_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(9, 6))
+    y = np.concatenate([x[:6] + 0.5 * rng.normal(size=(6, 6)), rng.normal(size=(5, 6))])
+    mined = mine(x, y, k=4)
+    expected = _brute_force_mine(x, y, 4)
+    assert [(i, j) for _, i, j in mined] == [(i, j) for _, i, j in expected]
+    assert [s for s, _, _ in mined] == pytest.approx([s for s, _, _ in expected], rel=1e-5)
+
+
+# --- protocols, with embeddings given by hand ------------------------------------------------------------------------
+
+
+class FixedEmbedder:
+    """Vectors chosen by the test, looked up by text."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+
+    def __call__(self, items: list[RetrievalItem]) -> np.ndarray:
+        return np.stack([self.vectors[item.text] for item in items])
+
+
+def _local(path: Path) -> DataSource:
+    return DataSource(source="local", path=str(path))
+
+
+def test_tatoeba_protocol_predicts_nearest_indices(tmp_path: Path) -> None:
+    write_tatoeba(tmp_path, ["de"], n=6)
+    pairs = parallel_sentences("de", 6)
+    directions = np.eye(6)
+    found = [0, 1, 2, 4, 3, 5]  # sentences 3 and 4 look like each other's translation
+    vectors = {english: directions[i] for i, (_, english) in enumerate(pairs)}
+    vectors |= {source: directions[found[i]] + 0.1 for i, (source, _) in enumerate(pairs)}
+    outcome = tatoeba(get_task("tatoeba"), "test", "de", _local(tmp_path), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    # the file gives lines of XTREME's English file, sorted by stripped text
+    sorted_english = sorted(english.strip() for _, english in pairs)
+    lines = [sorted_english.index(pairs[i][1].strip()) for i in found]
+    assert outcome.predictions == "".join(f"{line}\n" for line in lines) and outcome.extension == "tsv"
+    assert outcome.scores == {"accuracy": pytest.approx(4 / 6 * 100)}
+
+
+class OneTatoebaSet:
+    name = "tatoeba"
+
+    def __init__(self, sources: list[str], english: list[str]) -> None:
+        self.sources, self.english = sources, english
+
+    def read(self, split: str, language: str, source: DataSource) -> list:
+        from xstilts.data.examples import RetrievalExample
+
+        return [
+            RetrievalExample(
+                "set",
+                tuple(RetrievalItem(str(i), text) for i, text in enumerate(self.sources)),
+                tuple(RetrievalItem(str(i), text) for i, text in enumerate(self.english)),
+                tuple((str(i), str(i)) for i in range(len(self.sources))),
+            )
+        ]
+
+
+def test_tatoeba_predictions_index_xtremes_sorted_english_file() -> None:
+    # utils_preprocess.tatoeba_preprocess writes the English side sorted by stripped text; labels index that file
+    directions = np.eye(3)
+    vectors = {"b": directions[0], "a": directions[1], "c": directions[2]}
+    vectors |= {"x b": directions[0], "x a": directions[1], "x c": directions[2]}
+    task = OneTatoebaSet(["x b", "x a", "x c"], ["b", "a", "c"])
+    outcome = tatoeba(task, "test", "de", DataSource(), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    assert outcome.predictions == "1\n0\n2\n"
+    assert outcome.scores == {"accuracy": pytest.approx(100.0)}  # our own accuracy is unchanged
+
+
+def test_sorted_positions_is_a_stable_sort_of_stripped_text() -> None:
+    # "a" and " a" strip to the same text: both lines stay, in their original order (Python's sort is stable)
+    assert sorted_positions(["b", "a", " a", "c"]) == [2, 0, 1, 3]
+    assert sorted_positions(["b", " a", "a", "c"]) == [2, 0, 1, 3]
+    assert sorted_positions(["same", "same"]) == [0, 1]
+    assert sorted_positions([]) == []
+
+
+def _bucc_vectors(pairs: list[tuple[str, str]], noise: list[str], seed: int) -> dict[str, np.ndarray]:
+    """Translations close to their source, each less so than the previous; noise sentences random."""
+    rng = np.random.default_rng(seed)
+    vectors: dict[str, np.ndarray] = {}
+    for rank, (source, english) in enumerate(pairs):
+        base = rng.normal(size=12)
+        vectors[source] = base
+        vectors[english] = base + (0.2 + 0.25 * rank) * rng.normal(size=12)
+    vectors |= {text: rng.normal(size=12) for text in noise}
+    return vectors
+
+
+def test_bucc_threshold_is_chosen_on_the_sample_split_and_applied_to_test(tmp_path: Path) -> None:
+    sentences = parallel_sentences("de", 16)
+    dev_pairs, test_pairs = sentences[:6], sentences[6:14]
+    noise = [english for _, english in sentences[14:]]
+    task = get_task("bucc2018")
+    vectors = _bucc_vectors(dev_pairs, noise, 0) | _bucc_vectors(test_pairs, [], 1)
+    embed = FixedEmbedder(vectors)
+    outcomes = {}
+    for name, gold_count in (("all_gold", 6), ("one_gold", 1)):
+        root = tmp_path / name
+        write_bucc(root, "de", "sample", dev_pairs, noise)
+        write_bucc(root, "de", "training", test_pairs, [])
+        gold = (root / "de-en.sample.gold").read_text().splitlines(keepends=True)
+        (root / "de-en.sample.gold").write_text("".join(gold[:gold_count]))  # the labelled split decides
+        outcomes[name] = bucc(task, "test", "de", _local(root), embed)  # type: ignore[arg-type]
+        [dev] = task.read("dev", "de", _local(root))
+        [test] = task.read("test", "de", _local(root))
+        threshold = best_threshold(_mined_candidates(dev, embed), dev.gold)  # type: ignore[arg-type]
+        assert outcomes[name].details == {"threshold": threshold, "threshold_split": "dev"}
+        assert outcomes[name].scores == bucc_f1(_mined_candidates(test, embed), test.gold, threshold)  # type: ignore[arg-type]
+        for line in outcomes[name].predictions.splitlines():
+            source, english = line.split("\t")
+            assert source.startswith("de-") and english.startswith("en-")
+    low, high = outcomes["all_gold"], outcomes["one_gold"]
+    assert high.details["threshold"] > low.details["threshold"]
+    assert len(high.predictions.splitlines()) < len(low.predictions.splitlines())
+    assert low.scores["recall"] > high.scores["recall"]
+
+
+def test_bucc_mines_distinct_texts_and_drops_repeated_ones(tmp_path: Path) -> None:
+    # An English sentence listed twice (as a gold translation and again as noise): mining sees it once, so every
+    # other pair scores as in the corpus without the copy; the repeated text has no id (read_sent2id), so its
+    # pairs are dropped.
+    sentences = parallel_sentences("de", 9)
+    pairs, noise = sentences[:6], [english for _, english in sentences[6:]]
+    vectors = _bucc_vectors(pairs, noise, 0)
+    embed = FixedEmbedder(vectors)
+    write_bucc(tmp_path / "plain", "de", "sample", pairs, noise)
+    write_bucc(tmp_path / "copy", "de", "sample", pairs, [*noise, pairs[0][1]])
+    task = get_task("bucc2018")
+    [plain] = task.read("dev", "de", _local(tmp_path / "plain"))
+    [copy] = task.read("dev", "de", _local(tmp_path / "copy"))
+    repeated = {e.id for e in copy.candidates if e.text == pairs[0][1]}
+    assert len(repeated) == 2
+    expected = [c for c in _mined_candidates(plain, embed) if c[1] not in repeated]  # type: ignore[arg-type]
+    mined = _mined_candidates(copy, embed)  # type: ignore[arg-type]
+    assert [(s, t) for s, t, _ in mined] == [(s, t) for s, t, _ in expected]
+    assert [score for _, _, score in mined] == pytest.approx([score for _, _, score in expected], rel=1e-6)
+    assert len(expected) < len(_mined_candidates(plain, embed))  # type: ignore[arg-type]
+
+
+def test_map_at_20_on_known_rankings(tmp_path: Path) -> None:
+    # 25 candidates at growing angles: query A (angle 0) ranks them 0..24, query B (angle 90°) 24..0.
+    # A's golds rank 1, 3 and 25 (outside the top 20): AP = (1/1 + 2/3) / 3; B's gold ranks 2: AP = 1/2.
+    from xstilts.data.examples import RetrievalExample
+
+    angles = [j * (math.pi / 2) / 24 for j in range(25)]
+    candidates = tuple(RetrievalItem(f"c{j}", f"candidate {j}") for j in range(25))
+    queries = (RetrievalItem("A", "query a"), RetrievalItem("B", "query b"))
+    gold = (("A", "c0"), ("A", "c2"), ("A", "c24"), ("B", "c23"))
+    vectors = {f"candidate {j}": np.array([math.cos(a), math.sin(a)]) for j, a in enumerate(angles)}
+    vectors |= {"query a": np.array([1.0, 0.0]), "query b": np.array([0.0, 1.0])}
+
+    class OneSet:
+        name = "lareqa"
+
+        def read(self, split: str, language: str, source: DataSource) -> list[RetrievalExample]:
+            return [RetrievalExample("set", queries, candidates, gold)]
+
+    outcome = ranked(OneSet(), "test", "de", DataSource(), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    assert outcome.scores == {"map@20": pytest.approx(((1 + 2 / 3) / 3 + 1 / 2) / 2 * 100)}
+    rankings = json.loads(outcome.predictions)
+    assert rankings["A"] == [f"c{j}" for j in range(20)] and rankings["B"] == [f"c{j}" for j in range(24, 4, -1)]
+
+
+def test_mewsli_x_scores_mrr_at_20_as_map_at_20(tmp_path: Path) -> None:
+    contexts = [mewsli_context("de", "Der Hund lief. Die Katze schlief", [("m1", "Hund", "Q1"), ("m2", "Katze", "Q2")])]
+    entities = [mewsli_entity(f"Q{k}", f"entity {k}") for k in range(1, 5)]
+    root = write_mewsli(tmp_path, "test", contexts, entities)
+    vectors = {f"entity {k}": np.array([math.cos(k / 4), math.sin(k / 4)]) for k in range(1, 5)}
+    # m1 sits on Q1 (rank 1); m2 sits on Q4, so Q2 ranks third (Q4, Q3, Q2, Q1)
+    vectors |= {"Hund: Der { Hund } lief": vectors["entity 1"], "Katze: Die { Katze } schlief": vectors["entity 4"]}
+    outcome = entity_linking(get_task("mewsli_x"), "test", "de", _local(root), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    assert outcome.scores == {"map@20": pytest.approx((1 + 1 / 3) / 2 * 100)}
+    assert json.loads(outcome.predictions) == {"m1": ["Q1", "Q2", "Q3", "Q4"], "m2": ["Q4", "Q3", "Q2", "Q1"]}
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "tatoeba").is_dir(), reason="shared Tatoeba files not present")
+def test_real_tatoeba_with_a_tiny_encoder(tiny_model: Path) -> None:
+    outcome = tatoeba(get_task("tatoeba"), "test", "sw", _local(SHARED_DATA / "tatoeba"), _embedder(tiny_model, 1))
+    lines = outcome.predictions.splitlines()
+    assert len(lines) == 390 and all(0 <= int(line) < 390 for line in lines)  # SOURCE.md: 390 Swahili pairs
+    assert 0.0 <= outcome.scores["accuracy"] <= 100.0
+
+
+# --- the plan and a run ----------------------------------------------------------------------------------------------
+
+SPEC = """\
+name: r
+model: xlm-roberta-large
+intermediate: [none, mnli]
+target: [tatoeba, xnli]
+"""
+
+
+def _plan(tmp_path: Path, text: str = SPEC, overrides: tuple[str, ...] = ()) -> list:
+    path = tmp_path / "e.yaml"
+    path.write_text(text)
+    return build_plan(load_spec(path, overrides))
+
+
+def test_a_retrieval_target_is_evaluated_on_the_intermediate_encoder(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    assert not [p for p in plan if p.kind == "train" and p.tasks == ("tatoeba",)]
+    evaluations = {p.variant: p for p in plan if p.role == "evaluate" and p.tasks == ("tatoeba",)}
+    intermediate = next(p for p in plan if p.role == "intermediate")
+    assert evaluations["mnli"].parent == intermediate.id and "model" not in evaluations["mnli"].config
+    baseline = evaluations["baseline"]
+    assert baseline.parent is None and baseline.config["model"]["fingerprint"] == "hub:xlm-roberta-large@main"
+    assert baseline.config["data"]["retrieval_layer"] is None and baseline.config["data"]["retrieval_pooling"] == "mean"
+    assert len(baseline.config["languages"]) == 41
+    assert [p for p in plan if p.kind == "train" and p.tasks == ("xnli",)]  # other targets still train
+
+
+def test_retrieval_after_squad_trains_on_squad_first(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, SPEC + "tasks:\n  tatoeba: {retrieval: {after: squad_v1}}\n")
+    by_id = {p.id: p for p in plan}
+    intermediate = next(p for p in plan if p.role == "intermediate")
+    parents = {}
+    for evaluation in (p for p in plan if p.role == "evaluate" and p.tasks == ("tatoeba",)):
+        squad = by_id[evaluation.parent]
+        assert squad.kind == "train" and squad.tasks == ("squad_v1",) and "model" not in evaluation.config
+        parents[evaluation.variant] = squad.parent
+    assert parents == {"baseline": None, "mnli": intermediate.id}
+
+
+def test_layer_and_pooling_are_per_task_and_part_of_the_id(tmp_path: Path) -> None:
+    before = _plan(tmp_path)
+    after = _plan(tmp_path, overrides=("tasks.tatoeba.training.retrieval_layer=12",))
+    moved = {p.id for p in before} - {p.id for p in after}
+    assert moved == {p.id for p in before if p.role == "evaluate" and p.tasks == ("tatoeba",)}
+    pooled = _plan(tmp_path, overrides=("tasks.tatoeba.training.retrieval_pooling=cls",))
+    assert {p.id for p in before} - {p.id for p in pooled} == moved
+
+
+def test_retrieval_options_only_for_retrieval_tasks(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"e\.yaml:6: tasks\.xnli\.retrieval: 'xnli' is not a retrieval task"):
+        _plan(tmp_path, SPEC + "tasks:\n  xnli: {retrieval: {after: squad_v1}}\n")
+    with pytest.raises(ConfigError, match=r"tasks\.tatoeba\.retrieval\.after"):
+        _plan(tmp_path, SPEC + "tasks:\n  tatoeba: {retrieval: {after: mnli}}\n")
+
+
+def test_tatoeba_evaluated_straight_after_phase_one(tiny_model: Path, data_root: Path, tmp_path: Path) -> None:
+    tatoeba_dir = write_tatoeba(tmp_path / "tatoeba", ["de", "fr"], n=15)
+    spec = tmp_path / "experiment.yaml"
+    text = experiment_yaml(
+        tiny_model,
+        data_root,
+        intermediate="[none, mnli]",
+        target="[tatoeba]",
+        training="{lr: 5.0e-4, batch_size: 16, max_length: 32, epochs: 1, eval_batch_size: 32, max_train_examples: 48,"
+        " max_eval_examples: 16}",
+    )
+    spec.write_text(text + f"  tatoeba: {{data: {{source: local, path: {tatoeba_dir}}}, languages: [de, fr]}}\n")
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "run" / "plan.json").read_text())
+    assert [(p["role"], p["tasks"]) for p in plan] == [
+        ("evaluate", ["tatoeba"]),
+        ("intermediate", ["mnli"]),
+        ("evaluate", ["tatoeba"]),
+    ]
+    for phase in (p for p in plan if p["role"] == "evaluate"):
+        directory = tmp_path / "run" / "phases" / phase["id"]
+        record = json.loads((directory / "phase.json").read_text())
+        rows = {row["language"]: row for row in record["metrics"]}
+        assert set(rows) == {"de", "fr"} and all(row["metric"] == "accuracy" for row in rows.values())
+        assert all(0.0 <= row["value"] <= 100.0 for row in rows.values())
+        assert rows["de"]["retrieval"] == {"layer": 1, "num_layers": 2, "pooling": "mean"}
+        lines = (directory / "predictions" / "tatoeba" / "test-de.tsv").read_text().splitlines()
+        assert len(lines) == 15 and all(0 <= int(line) < 15 for line in lines)
+    listed = CliRunner().invoke(app, ["results", str(tmp_path / "run"), "--json"])
+    values = [r for r in json.loads(listed.output) if r["task"] == "tatoeba"]
+    assert {(r["variant"], r["language"]) for r in values} == {
+        (v, lang) for v in ("baseline", "mnli") for lang in ("de", "fr")
+    }
