@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import evaluation_record
-from xstilts.analysis.deltas import delta_rows
+from xstilts.analysis.deltas import delta_rows, variant_order
 from xstilts.artefacts import atomic_write_json, mark_done
 from xstilts.experiments.store import ResultsStore, rebuild
 
@@ -67,3 +67,17 @@ def test_deltas_are_paired_by_seed_and_averaged(tmp_path: Path) -> None:
     assert rows["avg"]["mnli"]["mean"] == pytest.approx((78.0 + 73.0) / 2)
     assert rows["avg"]["mnli"]["delta"] == pytest.approx(2.5)
     assert rows["en"]["squad_v1"]["delta"] is None
+
+
+def test_each_method_arm_is_compared_with_its_own_baseline(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "r.sqlite")
+    store.record_phase(evaluation_record("bf", "baseline/full", 1, {"en": 80.0}))
+    store.record_phase(evaluation_record("mf", "mnli/full", 1, {"en": 84.0}))
+    store.record_phase(evaluation_record("bl", "baseline/lora", 1, {"en": 70.0}))
+    store.record_phase(evaluation_record("ml", "mnli/lora", 1, {"en": 71.0}))
+    rows = delta_rows(store.metrics())
+    variants = rows[0]["variants"]
+    assert variants["mnli/full"]["delta"] == pytest.approx(4.0)
+    assert variants["mnli/lora"]["delta"] == pytest.approx(1.0)
+    assert variants["baseline/lora"]["delta"] is None
+    assert variant_order(rows) == ["baseline/full", "mnli/full", "baseline/lora", "mnli/lora"]

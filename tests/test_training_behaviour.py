@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import experiment_yaml
 from xstilts.cli import app
-from xstilts.training import phase as train_phase
+from xstilts.training import methods as train_methods
 
 pytestmark = pytest.mark.slow
 
@@ -45,13 +45,13 @@ def test_phase_two_starts_from_phase_one_encoder_with_fresh_head(
     tiny_model: Path, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded: list[str] = []
-    original = train_phase.load_encoder
+    original = train_methods.load_encoder  # where a training phase's encoder is loaded
 
     def spy(name: str, *args: object, **kwargs: object) -> object:
         loaded.append(name)
         return original(name, *args, **kwargs)
 
-    monkeypatch.setattr(train_phase, "load_encoder", spy)
+    monkeypatch.setattr(train_methods, "load_encoder", spy)
     records = _run(
         tmp_path, tiny_model, data_root, intermediate="[mnli]", training=LEARNING.replace("epochs: 4", "epochs: 1")
     )

@@ -10,20 +10,20 @@ from collections import defaultdict
 from statistics import fmean
 from typing import Any
 
-from xstilts.experiments.spec import BASELINE
+from xstilts.experiments.variants import baseline_of, is_baseline, variant_sort_key
 
 AVERAGE = "avg"
 
 
 def _summarise(per_variant: dict[str, dict[int, float]]) -> dict[str, dict[str, float | int | None]]:
-    baseline = per_variant.get(BASELINE, {})
     out: dict[str, dict[str, float | int | None]] = {}
     for variant, by_seed in per_variant.items():
+        baseline = per_variant.get(baseline_of(variant), {})
         paired = [by_seed[s] - baseline[s] for s in by_seed if s in baseline]
         out[variant] = {
             "mean": fmean(by_seed.values()),
             "seeds": len(by_seed),
-            "delta": fmean(paired) if paired and variant != BASELINE else None,
+            "delta": fmean(paired) if paired and not is_baseline(variant) else None,
         }
     return out
 
@@ -71,4 +71,4 @@ def delta_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def variant_order(rows: list[dict[str, Any]]) -> list[str]:
     names = {v for row in rows for v in row["variants"]}
-    return sorted(names, key=lambda v: (v != BASELINE, v))
+    return sorted(names, key=variant_sort_key)

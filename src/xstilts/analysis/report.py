@@ -14,15 +14,15 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis import figures, scores
+from xstilts.analysis import dimensions, figures, scores
 from xstilts.analysis.aggregates import TASK_LANGUAGES, benchmark_scores, missing_languages
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import ReportTable
 from xstilts.analysis.typology import language_info, language_order, uriel_distances
 from xstilts.artefacts import atomic_write_text
-from xstilts.experiments.spec import BASELINE
 from xstilts.experiments.store import current_metrics, current_phases
+from xstilts.experiments.variants import baseline_of, is_baseline, variant_sort_key
 
 SOURCE_LANGUAGE = "en"  # the paper's setting: English intermediate and target training data
 DISTANCES = ("genetic", "syntactic", "geographic", "featural")
@@ -76,10 +76,10 @@ def write_report(run_dir: Path) -> Path:
         _main_table(page, table)
         _per_language(page, records, table)
         _typology(page, table)
-        _robustness(page, table)
+        _robustness(page, table, dimensions.variant_dims(phases))
         _seeds(page, table)
         _seeds_per_language(page, table)
-        _dimensions(page, phases)
+        _dimensions(page, table, phases)
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>xstilts report: {html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>"
@@ -98,7 +98,7 @@ def _summary(page: _Page, phases: list[dict[str, Any]]) -> None:
     revisions = sorted({p["git_revision"] for p in phases if p.get("git_revision")})
     facts = [
         ["model", "; ".join(models) or "–"],
-        ["variants", ", ".join(sorted({p["variant"] for p in phases}, key=lambda v: (v != BASELINE, v)))],
+        ["variants", ", ".join(sorted({p["variant"] for p in phases}, key=variant_sort_key))],
         ["seeds", ", ".join(str(s) for s in sorted({p["seed"] for p in phases}))],
         ["phases", str(len(phases))],
         ["wall time (all phases)", f"{sum(p['wall_seconds'] or 0 for p in phases) / 60:.1f} min"],
@@ -133,18 +133,21 @@ def _main_table(page: _Page, table: scores.Scores) -> None:
     rows, notes = [], []
     for variant in variants:
         row: list[Any] = [variant]
-        per_seed: dict[int, dict[str, float]] = {}
         for task in tasks:
-            seeds = scores.seeds_of(table, task, variant)
-            values = [scores.task_score(table, task, variant, s) for s in seeds]
-            for s, v in zip(seeds, values, strict=True):
-                per_seed.setdefault(s, {})[task] = v
+            values = [scores.task_score(table, task, variant, s) for s in scores.seeds_of(table, task, variant)]
             ours, base = scores.paired_task_scores(table, task, variant)
-            delta = fmean(a - b for a, b in zip(ours, base, strict=True)) if ours and variant != BASELINE else None
+            delta = fmean(a - b for a, b in zip(ours, base, strict=True)) if ours and not is_baseline(variant) else None
             row += [fmean(values) if values else None, delta]
+        seeds = sorted({s for t in tasks for s in scores.seeds_of(table, t, variant)})
         for benchmark in BENCHMARKS:
-            overall = {s: benchmark_scores(t, benchmark)["overall"] for s, t in per_seed.items()}
-            known = [v for v in overall.values() if v is not None]
+            # Each benchmark averages a task over its own official languages (XTREME: 40 PAN-X, XTREME-R: 48).
+            overall = [
+                benchmark_scores(
+                    {t: scores.benchmark_task_score(table, t, variant, s, benchmark) for t in tasks}, benchmark
+                )["overall"]
+                for s in seeds
+            ]
+            known = [v for v in overall if v is not None]
             row += [fmean(known) if known else None, None]
         rows.append(row)
     for benchmark in BENCHMARKS:
@@ -173,13 +176,13 @@ def _main_table(page: _Page, table: scores.Scores) -> None:
 
 
 def _fill_benchmark_deltas(rows: list[list[Any]], columns: list[str], variants: list[str]) -> None:
-    if BASELINE not in variants:
-        return
-    base = rows[variants.index(BASELINE)]
     for benchmark in BENCHMARKS:
         k = columns.index(benchmark)
         for row, variant in zip(rows, variants, strict=True):
-            if variant != BASELINE and row[k] is not None and base[k] is not None:
+            if is_baseline(variant) or baseline_of(variant) not in variants:
+                continue
+            base = rows[variants.index(baseline_of(variant))]
+            if row[k] is not None and base[k] is not None:
                 row[k + 1] = row[k] - base[k]
 
 
@@ -190,19 +193,19 @@ def _per_language(page: _Page, records: list[dict[str, Any]], table: scores.Scor
         rows_by_key.setdefault((row["task"], row["split"], row["metric"]), []).append(row)
     variants = scores.variants_of(table)
     for (task, split, metric), rows in rows_by_key.items():
-        columns = ["language"] + [c for v in variants for c in ([v] if v == BASELINE else [v, f"Δ {v}"])]
+        columns = ["language"] + [c for v in variants for c in ([v] if is_baseline(v) else [v, f"Δ {v}"])]
         body = []
         for row in rows:
             cells: list[Any] = [row["language"]]
             for variant in variants:
                 stats = row["variants"].get(variant) or {}
                 cells.append(stats.get("mean"))
-                if variant != BASELINE:
+                if not is_baseline(variant):
                     cells.append(stats.get("delta"))
             body.append(cells)
         title = f"{task} · {split} · {metric} (mean over seeds; Δ paired by seed)"
         page.table(ReportTable(f"languages-{task}-{split}-{metric}", title, columns, body, emphasise_last_row=True))
-    others = [v for v in variants if v != BASELINE]
+    others = [v for v in variants if not is_baseline(v)]
     for task in scores.tasks_of(table):
         deltas = {v: scores.paired_language_deltas(table, task, v) for v in others}
         languages = language_order({lang for d in deltas.values() for lang in d})
@@ -217,7 +220,7 @@ def _per_language(page: _Page, records: list[dict[str, Any]], table: scores.Scor
 
 def _typology(page: _Page, table: scores.Scores) -> None:
     page.heading(f"Typology: deltas against URIEL distance to the source language ({SOURCE_LANGUAGE})")
-    others = [v for v in scores.variants_of(table) if v != BASELINE]
+    others = [v for v in scores.variants_of(table) if not is_baseline(v)]
     rows = []
     for task in scores.tasks_of(table):
         for variant in others:
@@ -268,11 +271,11 @@ def _typology(page: _Page, table: scores.Scores) -> None:
     )
 
 
-def _robustness(page: _Page, table: scores.Scores) -> None:
+def _robustness(page: _Page, table: scores.Scores, dims: dict[str, dict[str, str]]) -> None:
     page.heading("Robustness across languages")
     rows = []
     for task in scores.tasks_of(table):
-        for variant in (v for v in scores.variants_of(table) if v != BASELINE):
+        for variant in (v for v in scores.variants_of(table) if not is_baseline(v)):
             deltas = scores.paired_language_deltas(table, task, variant)
             if not deltas:  # no baseline with the same seed to compare with
                 continue
@@ -297,18 +300,19 @@ def _robustness(page: _Page, table: scores.Scores) -> None:
             rows,
         )
     )
-    _task_count_curves(page, table)
+    _task_count_curves(page, table, dims)
 
 
-def _task_count_curves(page: _Page, table: scores.Scores) -> None:
+def _task_count_curves(page: _Page, table: scores.Scores, dims: dict[str, dict[str, str]]) -> None:
     """Robustness against the number of intermediate tasks in a variant (a mix of k tasks has k), averaged
     over the variants of each size: the question of whether more tasks make transfer more robust."""
     sizes: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for task in scores.tasks_of(table):
-        for variant in (v for v in scores.variants_of(table) if v != BASELINE):
+        for variant in (v for v in scores.variants_of(table) if not is_baseline(v)):
             deltas = scores.paired_language_deltas(table, task, variant)
             if deltas:
-                sizes.setdefault(task, {}).setdefault(len(variant.split("+")), []).append(robustness(deltas))
+                size = dimensions.task_count(variant, dims.get(variant, {}))
+                sizes.setdefault(task, {}).setdefault(size, []).append(robustness(deltas))
     shown = {task: by_size for task, by_size in sizes.items() if len(by_size) >= 2}
     if not shown:
         page.note("Every intermediate variant here has the same number of tasks: no curves against it.")
@@ -347,7 +351,7 @@ def _seeds(page: _Page, table: scores.Scores) -> None:
             mean, std = mean_std(values)
             low, high = bootstrap_ci(values)
             p_value = None
-            if variant != BASELINE:
+            if not is_baseline(variant):
                 ours, base = scores.paired_task_scores(table, task, variant)
                 p_value = paired_test(ours, base)["p_value"]
                 tests[(task, variant)] = p_value
@@ -375,13 +379,14 @@ def _seeds_per_language(page: _Page, table: scores.Scores) -> None:
     """Per-language paired tests over seeds, where every compared cell has at least two seeds."""
     tests, deltas = {}, {}
     for task in scores.tasks_of(table):
-        for variant in (v for v in scores.variants_of(table) if v != BASELINE):
-            seeds = [s for s in scores.seeds_of(table, task, variant) if (task, BASELINE, s) in table]
+        for variant in (v for v in scores.variants_of(table) if not is_baseline(v)):
+            baseline = baseline_of(variant)
+            seeds = [s for s in scores.seeds_of(table, task, variant) if (task, baseline, s) in table]
             if len(seeds) < 2:
                 continue
             for language in sorted(table[(task, variant, seeds[0])]):
                 ours = [table[(task, variant, s)].get(language) for s in seeds]
-                base = [table[(task, BASELINE, s)].get(language) for s in seeds]
+                base = [table[(task, baseline, s)].get(language) for s in seeds]
                 pairs = [(a, b) for a, b in zip(ours, base, strict=True) if a is not None and b is not None]
                 if len(pairs) >= 2:
                     key = (task, variant, language)
@@ -403,9 +408,34 @@ def _seeds_per_language(page: _Page, table: scores.Scores) -> None:
     )
 
 
-def _dimensions(page: _Page, phases: list[dict[str, Any]]) -> None:
+def _dimensions(page: _Page, table: scores.Scores, phases: list[dict[str, Any]]) -> None:
+    """Deltas grouped by each recorded dim with two or more values (``analysis.dimensions``): a curve over
+    numeric values (subset size: question (a)), a table for every dim (source language: question (c))."""
     page.heading("Method and source-language comparisons")
-    page.note(
-        "This version of xstilts trains every intermediate phase by full fine-tuning on its task's own training"
-        " data, so a run has no method or source-language dimension to compare yet."
-    )
+    cells = dimensions.groups(table, dimensions.variant_dims(phases))
+    if not cells:
+        page.note(
+            "No recorded dimension (sampler, subset size, source language, method, ...) takes two or more values"
+            " among this run's variants, so there is nothing to compare along one."
+        )
+        return
+    for dim in sorted({c.dim for c in cells}):
+        group = [c for c in cells if c.dim == dim]
+        rows = [[c.task, c.value, c.variants, c.mean, c.worst, c.improved] for c in group]
+        page.table(
+            ReportTable(
+                f"dim-{dim}",
+                f"Δ against the baseline by {dim} (averaged over the variants with each value)",
+                ["task", dim, "variants", "mean Δ", "worst Δ", "% improved"],
+                rows,
+            )
+        )
+        for task in sorted({c.task for c in group}):
+            points = [c for c in group if c.task == task]
+            if len(points) >= 2 and all(c.numeric is not None for c in points):
+                series = {
+                    "mean Δ": [(c.numeric, c.mean) for c in points],
+                    "worst Δ": [(c.numeric, c.worst) for c in points],
+                }
+                title = f"{task}: Δ against {dim}"
+                page.figure(figures.curves(series, dim, title), f"dim-{dim}-{task}", title)

@@ -7,14 +7,17 @@ artefact is trained once per (variant, seed) and reused by every target task.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
+from xstilts.experiments.variants import ENGLISH, MixMember, arm_variant, as_member, training_source
 from xstilts.models.encoder import model_fingerprint
-from xstilts.tasks.base import Task
-from xstilts.tasks.registry import get_task
+from xstilts.tasks.base import Task, TaskKind
+from xstilts.tasks.registry import all_tasks, get_task
 
 
 @dataclass
@@ -28,14 +31,18 @@ class Phase:
     parent: str | None
     config: dict[str, Any]
     children: list[str] = field(default_factory=list)
+    # What analysis groups results by (sampler, subset_size, subset_index, source_language, method, ...): facts
+    # about the variant, recorded in phase.json and the store; not part of the id (the config already is).
+    dims: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
-        return f"{self.role} {'+'.join(self.tasks)} [{self.variant}, seed {self.seed}]"
+        dims = "".join(f", {key}={value}" for key, value in sorted(self.dims.items()))  # e.g. the method's arm
+        return f"{self.role} {'+'.join(self.tasks)} [{self.variant}, seed {self.seed}{dims}]"
 
 
-# Settings that change how a phase is run but not what it computes.
-_BOOKKEEPING = ("checkpoint_every",)
+# Settings that change how a phase is run but not what it computes (compiling changes numerical noise only).
+_BOOKKEEPING = ("checkpoint_every", "compile")
 
 
 def phase_id(config: dict[str, Any]) -> str:
@@ -46,19 +53,26 @@ def phase_id(config: dict[str, Any]) -> str:
         identity["model"] = {k: v for k, v in identity["model"].items() if k != "name"}
     if "optimizer" in identity:
         identity["optimizer"] = {k: v for k, v in identity["optimizer"].items() if k not in _BOOKKEEPING}
+    if identity.get("adapters"):
+        identity["adapters"] = recipe_identity(identity["adapters"])
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _head_config(spec: ExperimentSpec, task: Task) -> dict[str, Any]:
-    train, select = task.train_from, task.select_on
-    return {
+def _head_config(spec: ExperimentSpec, member: MixMember) -> dict[str, Any]:
+    """A head's task, data and selection set. Training languages other than English (translate-train, MLM) and
+    a selection language other than English are written only when set, so English heads keep their ids."""
+    task = get_task(member.task)
+    languages = spec.train_languages(member)
+    train = training_source(task, languages[0], all_tasks()) if languages else task.train_from
+    select = task.select_on
+    head = {
         "task": task.name,
         "kind": task.kind.value,
-        "labels": list(task.labels),
+        "labels": list(task.label_set(spec.source_for(task.name))),
         "train": {
             "task": train.task,
             "split": train.split,
-            "source": spec.source_for(train.task).model_dump(),
+            "source": (member.data or spec.source_for(train.task)).model_dump(),
         },
         "select": {
             "task": select.task,
@@ -67,26 +81,48 @@ def _head_config(spec: ExperimentSpec, task: Task) -> dict[str, Any]:
         },
         "data": spec.settings_for(task.name).data_part(),
     }
+    if languages != [ENGLISH]:
+        head["train"]["languages"] = languages
+    if member.select_language and member.select_language != ENGLISH:
+        head["select"]["language"] = member.select_language
+    if not task.selection_metric:  # no dev set (MLM): the phase selects on its other heads
+        del head["select"]
+    return head
 
 
 def _train_config(
-    spec: ExperimentSpec, tasks: tuple[str, ...], seed: int, parent: str | None, model: str
+    spec: ExperimentSpec,
+    tasks: tuple[str | MixMember, ...],
+    seed: int,
+    parent: str | None,
+    model: str,
+    adapters: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     # A single task's overrides apply to its optimizer too; a mix uses the experiment-wide optimizer settings.
-    optimizer = (spec.settings_for(tasks[0]) if len(tasks) == 1 else spec.training).optimizer_part()
-    return {
-        "kind": "train",
-        "parent": parent,
-        "model": None if parent else {"name": spec.model, "revision": spec.model_revision, "fingerprint": model},
-        "trust_remote_code": spec.trust_remote_code,
-        "seed": seed,
-        "optimizer": optimizer,
-        "heads": {name: _head_config(spec, get_task(name)) for name in tasks},
-    }
+    members = [as_member(task) for task in tasks]
+    optimizer = (spec.settings_for(members[0].task) if len(members) == 1 else spec.training).optimizer_part()
+    # Only mixes name their sampler, so single-task phases keep their ids whatever the multitask section says.
+    sampling = {"multitask": spec.multitask.model_dump()} if len(members) > 1 else {}
+    # Only adapter phases name their recipe, so full fine-tuning keeps the ids it always had.
+    return (
+        ({"adapters": adapters} if adapters else {})
+        | sampling
+        | {
+            "kind": "train",
+            "parent": parent,
+            "model": None if parent else {"name": spec.model, "revision": spec.model_revision, "fingerprint": model},
+            "trust_remote_code": spec.trust_remote_code,
+            "seed": seed,
+            "optimizer": optimizer,
+            "heads": {member.name: _head_config(spec, member) for member in members},
+        }
+    )
 
 
-def _eval_config(spec: ExperimentSpec, task: Task, parent: str) -> dict[str, Any]:
-    return {
+def _eval_config(spec: ExperimentSpec, task: Task, parent: str | None, model: str) -> dict[str, Any]:
+    # Without a parent (a retrieval target of the baseline) the phase evaluates the pretrained model itself.
+    pretrained = {"model": {"name": spec.model, "revision": spec.model_revision, "fingerprint": model}}
+    return ({} if parent else pretrained) | {
         "kind": "evaluate",
         "parent": parent,
         "task": task.name,
@@ -96,6 +132,14 @@ def _eval_config(spec: ExperimentSpec, task: Task, parent: str) -> dict[str, Any
         "data": spec.settings_for(task.name).data_part(),
         "trust_remote_code": spec.trust_remote_code,
     }
+
+
+def _target_stages(spec: ExperimentSpec, task: Task) -> tuple[str, ...]:
+    """The target's English training phases, in order. A retrieval target has none unless it asks for SQuAD v1.1
+    (``RetrievalOptions``): its evaluation reads the intermediate artefact, or the pretrained model."""
+    if task.kind is TaskKind.RETRIEVAL:
+        return spec.retrieval_stages(task)
+    return (*task.earlier_stages, task.name)
 
 
 def build_plan(spec: ExperimentSpec) -> list[Phase]:
@@ -110,15 +154,26 @@ def build_plan(spec: ExperimentSpec) -> list[Phase]:
                 phases[phase.parent].children.append(phase.id)
         return phases[phase.id]
 
-    for seed in spec.seeds:
-        for variant, mix in spec.variants().items():
-            parent = None
-            if mix:
-                config = _train_config(spec, mix, seed, None, model)
-                parent = add(Phase(phase_id(config), "train", "intermediate", variant, seed, mix, None, config)).id
-            for target in spec.target:
-                config = _train_config(spec, (target,), seed, parent, model)
-                trained = add(Phase(phase_id(config), "train", "target", variant, seed, (target,), parent, config))
-                config = _eval_config(spec, get_task(target), trained.id)
-                add(Phase(phase_id(config), "evaluate", "evaluate", variant, seed, (target,), trained.id, config))
+    methods = as_methods(spec.method)
+    for seed, method, spec_variant in itertools.product(spec.seeds, methods, spec.variant_specs()):
+        variant, mix = spec_variant.name, spec_variant.member_names
+        if len(methods) > 1:
+            variant = arm_variant(variant, method)
+        dims = spec_variant.dims | ({} if methods == [FULL] else {"method": method})
+        parent = None
+        if mix:
+            recipe = adapter_recipe(method, "intermediate", None, spec.adapters)
+            config = _train_config(spec, spec_variant.members, seed, None, model, recipe)
+            phase = Phase(phase_id(config), "train", "intermediate", variant, seed, mix, None, config, dims=dims)
+            parent = add(phase).id
+        for target in spec.target:
+            recipe = adapter_recipe(method, "target", spec.target_method, spec.adapters)
+            trained = parent
+            # A target's English training may be a chain of stages (XCOPA: Social IQa, then COPA), one phase each.
+            for stage in _target_stages(spec, get_task(target)):
+                config = _train_config(spec, (stage,), seed, trained, model, recipe)
+                phase = Phase(phase_id(config), "train", "target", variant, seed, (stage,), trained, config, dims=dims)
+                trained = add(phase).id
+            config = _eval_config(spec, get_task(target), trained, model)
+            add(Phase(phase_id(config), "evaluate", "evaluate", variant, seed, (target,), trained, config, dims=dims))
     return list(phases.values())

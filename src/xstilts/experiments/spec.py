@@ -6,22 +6,46 @@ did you mean 'mnli'?``), for YAML syntax, unknown or mistyped fields, and unknow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xstilts.artefacts import atomic_write_text
-from xstilts.errors import ConfigError
+from xstilts.errors import ConfigError, XstiltsError
+from xstilts.experiments.executor_settings import ExecutorSettings
+from xstilts.experiments.methods import AdapterOptions, Method, TargetMethod, anchor_adapter_paths, method_problems
+from xstilts.experiments.variants import (
+    BASELINE,
+    ENGLISH,
+    ENTRY_TAGS,
+    MLM,
+    IntermediateEntry,
+    MixMember,
+    MultitaskSettings,
+    TaskPool,
+    Variant,
+    as_member,
+    expand,
+    training_source,
+)
 from xstilts.tasks.base import EMBEDDED, DataSource, Role, Task, TaskKind
 from xstilts.tasks.registry import all_tasks, closest, get_task
 from xstilts.training.settings import TrainingSettings
 
-BASELINE = "baseline"
-_BASELINE_SPELLINGS = {"none", "baseline"}
-
 Loc = tuple[str | int, ...]
+
+
+class RetrievalOptions(BaseModel):
+    """What a retrieval target's encoder is evaluated after: the intermediate phase (or the pretrained model for
+    the baseline) with no target training, as XTREME does for BUCC and Tatoeba; or after fine-tuning on SQuAD
+    v1.1, as XTREME-R does for Tatoeba."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after: Literal["intermediate", "squad_v1"] = "intermediate"
 
 
 class TaskOptions(BaseModel):
@@ -32,6 +56,7 @@ class TaskOptions(BaseModel):
     data: DataSource | None = Field(None, description="default: the task's own (the hub, or embedded data)")
     training: dict[str, Any] = Field(default_factory=dict)
     languages: list[str] | None = None
+    retrieval: RetrievalOptions | None = Field(None, description="retrieval targets only")
 
 
 class ExperimentSpec(BaseModel):
@@ -42,23 +67,42 @@ class ExperimentSpec(BaseModel):
     model_revision: str | None = None
     trust_remote_code: bool = False
     seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [1], min_length=1)
-    intermediate: list[str | list[str] | None] = Field(default_factory=lambda: ["none"], min_length=1)
+    intermediate: list[IntermediateEntry] = Field(default_factory=lambda: ["none"], min_length=1)
+    multitask: MultitaskSettings = Field(default_factory=MultitaskSettings)
     target: list[str] = Field(min_length=1)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     tasks: dict[str, TaskOptions] = Field(default_factory=dict)
+    method: Method | list[Method] = Field("full", description="how the intermediate phase trains; a list is a grid")
+    target_method: TargetMethod | None = Field(None, description="how the target phase builds on adapters")
+    adapters: AdapterOptions = Field(default_factory=AdapterOptions)
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
 
     def variants(self) -> dict[str, tuple[str, ...]]:
-        """Variant name → the tasks of its intermediate phase (empty for the baseline)."""
-        out: dict[str, tuple[str, ...]] = {}
-        for entry in self.intermediate:
-            mix = _as_mix(entry)
-            out[variant_name(mix)] = mix
-        return out
+        """Variant name → the member names of its intermediate phase (empty for the baseline)."""
+        return {variant.name: variant.member_names for variant in self.variant_specs()}
+
+    def variant_specs(self) -> list[Variant]:
+        """Every variant with its members and dims, task pools expanded into their subsets."""
+        return expand(self.intermediate, self.multitask)
+
+    def train_languages(self, member: MixMember) -> list[str]:
+        """The languages of a member's training data: its ``train_language``; for MLM, the languages in
+        ``tasks: {mlm: {languages: [...]}}``; else English."""
+        if member.train_language:
+            return [member.train_language]
+        if member.task == MLM:
+            return list(self.tasks.get(MLM, TaskOptions()).languages or [])
+        return [ENGLISH]
 
     def settings_for(self, task: str) -> TrainingSettings:
         """The global training settings with the task's own overrides applied."""
         overrides = self.tasks.get(task, TaskOptions()).training
         return TrainingSettings.model_validate({**self.training.model_dump(), **overrides})
+
+    def retrieval_stages(self, task: Task) -> tuple[str, ...]:
+        """The training phases a retrieval target gets before its evaluation: none, or SQuAD v1.1."""
+        options = self.tasks.get(task.name, TaskOptions()).retrieval
+        return ("squad_v1",) if options is not None and options.after == "squad_v1" else ()
 
     def source_for(self, task: str) -> DataSource:
         return self.tasks.get(task, TaskOptions()).data or get_task(task).default_source
@@ -66,17 +110,6 @@ class ExperimentSpec(BaseModel):
     def languages_for(self, task: Task) -> list[str]:
         chosen = self.tasks.get(task.name, TaskOptions()).languages
         return list(chosen) if chosen else list(task.splits.get(task.eval_split, task.languages))
-
-
-def _as_mix(entry: str | list[str] | None) -> tuple[str, ...]:
-    """A variant's tasks in canonical (sorted) order: a mix is a set, and [a, b] and [b, a] are one variant."""
-    if entry is None or (isinstance(entry, str) and entry.lower() in _BASELINE_SPELLINGS):
-        return ()
-    return (entry,) if isinstance(entry, str) else tuple(sorted(entry))
-
-
-def variant_name(mix: tuple[str, ...]) -> str:
-    return "+".join(mix) if mix else BASELINE
 
 
 class _SpecProblem(Exception):
@@ -96,18 +129,7 @@ def _check(spec: ExperimentSpec) -> None:
             raise _SpecProblem(loc, f"unknown task {name!r}; {closest(name, names)}")
         return tasks[name]
 
-    seen: dict[str, int] = {}
-    for i, entry in enumerate(spec.intermediate):
-        mix = _as_mix(entry)
-        written = entry if isinstance(entry, list) else list(mix)
-        for j, name in enumerate(written):
-            known(name, ("intermediate", i, j) if isinstance(entry, list) else ("intermediate", i))
-        if len(set(mix)) != len(mix):
-            raise _SpecProblem(("intermediate", i), "a task appears twice in one multi-task mix")
-        variant = variant_name(mix)
-        if variant in seen:
-            raise _SpecProblem(("intermediate", i), f"variant {variant!r} is listed twice (also entry {seen[variant]})")
-        seen[variant] = i
+    _check_intermediate(spec, known)
     for i, name in enumerate(spec.target):
         task = known(name, ("target", i))
         if Role.TARGET not in task.roles:
@@ -115,10 +137,15 @@ def _check(spec: ExperimentSpec) -> None:
             raise _SpecProblem(("target", i), f"{name!r} is not a target task; targets: {', '.join(targets)}")
     if len(set(spec.target)) != len(spec.target):
         raise _SpecProblem(("target",), "a target task is listed twice")
+    kinds = [tasks[name].kind.value for name in spec.target]
+    for loc, message in method_problems(spec.method, spec.target_method, spec.adapters, kinds):
+        raise _SpecProblem(loc, message)
     if len(set(spec.seeds)) != len(spec.seeds):
         raise _SpecProblem(("seeds",), "a seed is listed twice")
     for name, options in spec.tasks.items():
         task = known(name, ("tasks", name))
+        if options.retrieval is not None and task.kind is not TaskKind.RETRIEVAL:
+            raise _SpecProblem(("tasks", name, "retrieval"), f"{name!r} is not a retrieval task")
         for k, language in enumerate(options.languages or []):
             if language not in task.languages:
                 raise _SpecProblem(
@@ -142,13 +169,112 @@ def _check(spec: ExperimentSpec) -> None:
             )
 
 
+def _check_intermediate(spec: ExperimentSpec, known: Callable[[str, Loc], Task]) -> None:
+    """Names, languages, duplicates and sampler settings of the intermediate entries (see ``variants``)."""
+    pools = [i for i, entry in enumerate(spec.intermediate) if isinstance(entry, TaskPool)]
+    if len(pools) > 1:
+        raise _SpecProblem(
+            ("intermediate", pools[1]), "only one task pool per experiment (its subsets are named subset<size>-<index>)"
+        )
+    for i, entry in enumerate(spec.intermediate):
+        if entry is None or (isinstance(entry, str) and entry.lower() in {"none", BASELINE}):
+            continue
+        # (written members, the location of the entry, the locations of its members)
+        if isinstance(entry, TaskPool):
+            written, where = entry.pool, ("intermediate", i, "pool")
+            locs = [(*where, j) for j in range(len(written))]
+        elif isinstance(entry, list):
+            written, where = entry, ("intermediate", i)
+            locs = [(*where, j) for j in range(len(written))]
+        else:
+            written, where = [entry], ("intermediate", i)
+            locs = [where]
+        for value, loc in zip(written, locs, strict=True):
+            member = as_member(value)
+            task = known(member.task, (*loc, "task") if isinstance(value, MixMember) else loc)
+            _check_member(spec, member, task, loc)
+        names = [as_member(value).name for value in written]
+        if len(set(names)) != len(names):
+            raise _SpecProblem(
+                where,
+                "a task appears twice in " + ("the pool" if isinstance(entry, TaskPool) else "one multi-task mix"),
+            )
+        if isinstance(entry, TaskPool):
+            for k, size in enumerate(entry.subset_sizes):
+                if size > len(entry.pool):
+                    raise _SpecProblem(
+                        ("intermediate", i, "subset_sizes", k),
+                        f"subset size {size} is larger than the pool ({len(entry.pool)} tasks)",
+                    )
+            if len(set(entry.subset_sizes)) != len(entry.subset_sizes):
+                raise _SpecProblem(("intermediate", i, "subset_sizes"), "a subset size is listed twice")
+    seen: dict[str, int] = {}
+    mixes: dict[tuple[str, ...], str] = {}
+    for variant in spec.variant_specs():
+        if variant.name in seen:
+            raise _SpecProblem(
+                ("intermediate", variant.entry),
+                f"variant {variant.name!r} is listed twice (also entry {seen[variant.name]})",
+            )
+        if variant.member_names in mixes and variant.member_names:
+            raise _SpecProblem(
+                ("intermediate", variant.entry),
+                f"variant {variant.name!r} trains the same mix as {mixes[variant.member_names]!r}",
+            )
+        seen[variant.name] = variant.entry
+        mixes[variant.member_names] = variant.name
+    _check_multitask(spec)
+
+
+def _check_member(spec: ExperimentSpec, member: MixMember, task: Task, loc: Loc) -> None:
+    """The member's training languages exist for its task (translate-train data declared by the task), and so
+    does its selection language."""
+    languages = spec.train_languages(member)
+    field = (*loc, "train_language")
+    if member.task == MLM and not member.train_language:
+        if not languages:
+            raise _SpecProblem(loc, "the mlm task needs its languages: tasks: {mlm: {languages: [en, de, ...]}}")
+        field = ("tasks", MLM, "languages")
+    for language in languages:
+        try:
+            training_source(task, language, all_tasks())
+        except XstiltsError as err:
+            raise _SpecProblem(field, str(err)) from None
+    if member.select_language:
+        select = task.select_on
+        have = get_task(select.task).splits.get(select.split, ())
+        if member.select_language not in have:
+            raise _SpecProblem(
+                (*loc, "select_language"),
+                f"{select.task} has no {select.split!r} data in {member.select_language!r} (it has: {', '.join(have)})",
+            )
+
+
+def _check_multitask(spec: ExperimentSpec) -> None:
+    settings = spec.multitask
+    if settings.sampler == "capped" and settings.cap is None:
+        raise _SpecProblem(("multitask", "sampler"), "sampler 'capped' needs multitask.cap (p ∝ min(n, cap))")
+    if settings.sampler != "weights":
+        if settings.weights:
+            raise _SpecProblem(("multitask", "weights"), "weights are used only with sampler: weights")
+        return
+    mixed = {name for variant in spec.variant_specs() if len(variant.members) > 1 for name in variant.member_names}
+    for name in settings.weights:
+        if name not in mixed:
+            raise _SpecProblem(("multitask", "weights", name), f"{name!r} is not a member of any multi-task mix")
+    missing = sorted(mixed - set(settings.weights))
+    if missing:
+        raise _SpecProblem(("multitask", "weights"), f"sampler 'weights' needs a weight for {', '.join(missing)}")
+
+
 def _tasks_used(spec: ExperimentSpec) -> set[str]:
     """Every task whose data the experiment reads: the variants' and targets' tasks and their sources."""
-    named = {name for mix in spec.variants().values() for name in mix} | set(spec.target)
+    named = {m.task for variant in spec.variant_specs() for m in variant.members} | set(spec.target)
     used = set(named)
     for name in named:
-        task = get_task(name)
-        used |= {task.train_from.task, task.select_on.task}
+        for stage in (*get_task(name).earlier_stages, name):
+            task = get_task(stage)
+            used |= {stage, task.train_from.task, task.select_on.task}
     return used
 
 
@@ -225,7 +351,8 @@ def load_spec(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Experi
     except ValidationError as err:
         lines = []
         for problem in err.errors():
-            loc = tuple(k for k in problem["loc"] if not (isinstance(k, str) and k in {"str", "list[str]", "none"}))
+            skip = {"str", "list[str]", "none", *ENTRY_TAGS}  # union branches, not fields the user wrote
+            loc = tuple(k for k in problem["loc"] if not (isinstance(k, str) and k in skip))
             lines.append(f"{where(loc)}: {_field_name(loc) or 'top level'}: {problem['msg']}")
         raise ConfigError("\n".join(lines)) from None
     except _SpecProblem as problem:
@@ -243,6 +370,13 @@ def _anchor_paths(spec: ExperimentSpec, base: Path) -> ExperimentSpec:
         data = options.data
         if data is not None and data.source == "local" and data.path and not data.path.startswith(EMBEDDED):
             data.path = str((base / Path(data.path).expanduser()).resolve())
+    anchor_adapter_paths(spec.adapters, base)
+    for entry in spec.intermediate:
+        written = entry.pool if isinstance(entry, TaskPool) else entry if isinstance(entry, list) else [entry]
+        for member in written:
+            data = member.data if isinstance(member, MixMember) else None
+            if data is not None and data.source == "local" and data.path and not data.path.startswith(EMBEDDED):
+                data.path = str((base / Path(data.path).expanduser()).resolve())
     return spec
 
 

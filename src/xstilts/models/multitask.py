@@ -31,6 +31,9 @@ class MultiTaskModel(nn.Module):
                 for name, spec in self.head_specs.items()
             }
         )
+        for head in self.heads.values():
+            if hasattr(head, "bind"):  # heads that share encoder weights (the MLM decoder is the input embeddings)
+                head.bind(encoder)
 
     def forward(self, head: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         inputs = {k: batch[k] for k in _ENCODER_INPUTS if k in batch}
@@ -44,6 +47,10 @@ class MultiTaskModel(nn.Module):
         """Writes ``encoder/`` (save_pretrained, safetensors, with the tokenizer) and the heads."""
         self.encoder.save_pretrained(directory / "encoder", safe_serialization=True)
         tokenizer.save_pretrained(directory / "encoder")
+        self.save_heads(directory)
+
+    def save_heads(self, directory: Path) -> None:
+        """``heads.safetensors`` and ``heads.json``: what every phase artefact holds, whatever its encoder."""
         state = {k: v.detach().cpu().contiguous() for k, v in self.heads.state_dict().items()}
         save_file(state, str(directory / "heads.safetensors"))
         atomic_write_json(directory / "heads.json", self.head_specs)

@@ -13,6 +13,12 @@ from xstilts.tasks.registry import register
 
 XNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
 _HUB_SPLITS = {"dev": "validation", "test": "test"}
+# Translate-train: MNLI's training set machine-translated into the other 14 languages (XNLI-MT 1.0), used when
+# an intermediate entry asks for {task: xnli, train_language: LANG}. On the hub it is facebook/xnli's train split.
+TRANSLATE_TRAIN_LANGUAGES = tuple(language for language in XNLI_LANGUAGES if language != "en")
+TRANSLATE_TRAIN_HUB = "facebook/xnli"
+_HUB_LABELS = ("entailment", "neutral", "contradiction")  # facebook/xnli's ClassLabel order
+_MT_LABELS = {"contradictory": "contradiction"}  # XNLI-MT's spelling
 
 
 @register
@@ -21,20 +27,30 @@ class XNLI(Task):
     kind = TaskKind.CLASSIFICATION
     roles = (Role.TARGET,)
     languages = XNLI_LANGUAGES
-    splits = {"dev": XNLI_LANGUAGES, "test": XNLI_LANGUAGES}
+    splits = {"train": TRANSLATE_TRAIN_LANGUAGES, "dev": XNLI_LANGUAGES, "test": XNLI_LANGUAGES}
     labels = NLI_LABELS
     metric = "accuracy"
     selection_metric = "accuracy"
     hub_dataset = "google/xtreme"
     local_layout = (
         "the official XNLI-1.0 directory (xnli.dev.tsv, xnli.test.tsv) or XTREME's preprocessed one"
-        " ({dev,test}-LANG.tsv: sentence1, sentence2, label)"
+        " ({dev,test}-LANG.tsv: sentence1, sentence2, label); translate-train: XNLI-MT-1.0"
+        " (multinli/multinli.train.LANG.tsv: premise, hypo, label) or train-LANG.tsv as XTREME's"
     )
     train_from = SplitRef("mnli", "train")
     select_on = SplitRef("xnli", "dev")
     description = "Cross-lingual NLI"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
+        if split == "train":
+            dataset = TRANSLATE_TRAIN_HUB if dataset == self.hub_dataset else dataset
+            rows = load_hub_split(dataset, language, "train", revision)
+            return [
+                ClassificationExample(
+                    f"xnli-train-{language}-{i}", row["premise"], row["hypothesis"], _HUB_LABELS[row["label"]]
+                )
+                for i, row in enumerate(rows)
+            ]
         rows = load_hub_split(dataset, "XNLI", _HUB_SPLITS[split], revision)
         rows = rows.filter(lambda row: row["language"] == language)
         return [
@@ -43,6 +59,8 @@ class XNLI(Task):
         ]
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
+        if split == "train":
+            return _read_translate_train(root, language, self.labels)
         official = root / f"xnli.{split}.tsv"
         if not official.exists():
             return read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"xnli-{split}-{language}")
@@ -56,3 +74,19 @@ class XNLI(Task):
             for line, row in read_tsv_with_header(official, ("language", "gold_label", "sentence1", "sentence2"))
             if row["language"] == language
         ]
+
+
+def _read_translate_train(root: Path, language: str, labels: tuple[str, ...]) -> list[Example]:
+    """XNLI-MT 1.0 (``multinli/multinli.train.LANG.tsv`` or that file in ``root``), else XTREME's layout."""
+    for official in (root / "multinli" / f"multinli.train.{language}.tsv", root / f"multinli.train.{language}.tsv"):
+        if official.exists():
+            return [
+                ClassificationExample(
+                    f"xnli-train-{language}-{line}",
+                    row["premise"],
+                    row["hypo"],
+                    check_label(official, line, _MT_LABELS.get(row["label"], row["label"]), labels),
+                )
+                for line, row in read_tsv_with_header(official, ("premise", "hypo", "label"))
+            ]
+    return read_xtreme_pair_tsv(root / f"train-{language}.tsv", labels, f"xnli-train-{language}")

@@ -33,7 +33,9 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:
     missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
-    frozen = {name for name, param in model.named_parameters() if not param.requires_grad}
+    # Every name of a shared parameter: adapters ties a second name to the word embeddings (prompt tuning's).
+    named = model.named_parameters(remove_duplicate=False)
+    frozen = {name for name, param in named if not param.requires_grad}
     if unexpected or set(missing) - frozen:
         raise RuntimeError(f"{path} does not match the model: missing {missing}, unexpected {unexpected}")
 

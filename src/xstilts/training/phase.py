@@ -1,7 +1,8 @@
 """The training phase: an encoder (pretrained, or the parent phase's) plus fresh heads, trained on the
 English training data of its task(s), selected on English dev, saved as a phase artefact.
 
-Only the encoder comes from the parent: heads are task-specific and start fresh (the paper's handoff).
+Only the encoder comes from the parent: heads are task-specific and start fresh (the paper's handoff). With an
+adapter method the parent hands over its adapters and the base model's identity instead (``training.methods``).
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from accelerate import Accelerator
 from transformers import set_seed
 
 from xstilts.data.batching import TaskStream
-from xstilts.data.features import FeatureCache
+from xstilts.data.features import FeatureCache, Features
 from xstilts.data.loading import load_examples, load_features
+from xstilts.data.samplers import Sampling
 from xstilts.evaluation.scoring import score_set
-from xstilts.models.encoder import load_encoder
 from xstilts.models.heads import HEAD_TYPES
-from xstilts.models.multitask import MultiTaskModel
 from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
+from xstilts.training.methods import build_train_model
 from xstilts.training.settings import TrainingSettings
 
 TRAIN_STATE = "train_state"
+ENGLISH = "en"  # training data and model selection default to English (the paper's zero-shot setting)
 
 
 def _head_spec(head: dict[str, Any]) -> dict[str, Any]:
@@ -43,36 +45,28 @@ def run_train_phase(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Returns (English dev metrics of the selected model, the loop's record)."""
     set_seed(config["seed"])
-    if parent_dir is not None:
-        encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=config["trust_remote_code"])
-    else:
-        encoder, tokenizer = load_encoder(
-            config["model"]["name"],
-            config["model"]["revision"],
-            trust_remote_code=config["trust_remote_code"],
-        )
     heads = config["heads"]
-    model = MultiTaskModel(encoder, {name: _head_spec(head) for name, head in heads.items()})
-    streams, dev_sets = [], {}
+    model, tokenizer = build_train_model(config, parent_dir, {name: _head_spec(head) for name, head in heads.items()})
+    streams, dev_sets, dev_languages = [], {}, {}
     for name, head in heads.items():
         data, labels = head["data"], head["labels"]
-        source_task, source = get_task(head["train"]["task"]), DataSource(**head["train"]["source"])
-        examples = load_examples(source_task, head["train"]["split"], "en", source, data["max_train_examples"])
-        features = load_features(
-            source_task, head["train"]["split"], "en", source, examples, labels, tokenizer, data, True, cache
-        )
-        streams.append(TaskStream(name, features))
+        streams.append(TaskStream(name, _training_features(head, tokenizer, cache)))
+        if "select" not in head:
+            continue  # no dev set (MLM): the mix's other heads select the model
+        dev_languages[name] = language = head["select"].get("language", ENGLISH)
         dev_task, dev_source = get_task(head["select"]["task"]), DataSource(**head["select"]["source"])
-        dev = load_examples(dev_task, head["select"]["split"], "en", dev_source, data["max_eval_examples"])
+        dev = load_examples(dev_task, head["select"]["split"], language, dev_source, data["max_eval_examples"])
         dev_features = load_features(
-            dev_task, head["select"]["split"], "en", dev_source, dev, labels, tokenizer, data, False, cache
+            dev_task, head["select"]["split"], language, dev_source, dev, labels, tokenizer, data, False, cache
         )
         dev_sets[name] = (dev, dev_features)
 
     def select(current: Any) -> tuple[float, dict[str, float]]:
         details, selection = {}, []
+        if not dev_sets:
+            return 0.0, {}
         for name, (dev, dev_features) in dev_sets.items():
-            task = get_task(name)
+            task = get_task(heads[name]["task"])
             scores, _ = score_set(
                 current,
                 name,
@@ -81,6 +75,7 @@ def run_train_phase(
                 dev,
                 dev_features,
                 heads[name]["data"],
+                dev_languages[name],  # English dev unless the member sets select_language
                 tokenizer.pad_token_id,
                 accelerator.device,
                 f"dev {name}",
@@ -90,8 +85,10 @@ def run_train_phase(
         return float(np.mean(selection)), details
 
     settings = TrainingSettings.model_validate(config["optimizer"])
+    if not dev_sets:  # nothing to select on (an MLM-only phase): keep the last epoch
+        settings = settings.model_copy(update={"select_best": False})
     if settings.freeze_word_embeddings:
-        encoder.get_input_embeddings().weight.requires_grad_(False)
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
     record = train(
         model,
         streams,
@@ -102,12 +99,14 @@ def run_train_phase(
         select,
         accelerator,
         desc,
+        Sampling(**config.get("multitask", {})),
     )
-    accelerator.unwrap_model(model).save(phase_dir, tokenizer)
+    if accelerator.is_main_process:  # under DDP the other processes hold the same weights
+        accelerator.unwrap_model(model).save(phase_dir, tokenizer)
     metrics = [
         {
             "task": key.split("/")[0],
-            "language": "en",
+            "language": dev_languages[key.split("/")[0]],
             "split": "dev",
             "metric": key.split("/")[1],
             "value": value,
@@ -115,3 +114,18 @@ def run_train_phase(
         for key, value in (record["best"] or {"dev": {}})["dev"].items()
     ]
     return metrics, record
+
+
+def _training_features(head: dict[str, Any], tokenizer: Any, cache: FeatureCache) -> Features:
+    """A head's training features: English, or every language it lists (translate-train data, MLM text), the
+    first ``max_train_examples`` examples of each."""
+    data = head["data"]
+    task, source, split = get_task(head["train"]["task"]), DataSource(**head["train"]["source"]), head["train"]["split"]
+    features = Features()
+    offset = 0
+    for language in head["train"].get("languages", [ENGLISH]):
+        examples = load_examples(task, split, language, source, data["max_train_examples"])
+        part = load_features(task, split, language, source, examples, head["labels"], tokenizer, data, True, cache)
+        features.extend(part, example_offset=offset)
+        offset += len(examples)
+    return features

@@ -1,0 +1,45 @@
+"""Continued masked language modelling as a pseudo-task, so that a mixed intermediate phase can keep training
+the encoder's MLM objective on plain text in many languages (the paper's alternative to intermediate tasks).
+
+Data: a local directory with one ``LANG.txt`` per language (one document or sentence per line), or a hub text
+dataset named ``id:config-template`` (default: Wikipedia, ``wikimedia/wikipedia:20231101.{language}``). Which
+languages are trained on is ``tasks: {mlm: {languages: [...]}}`` in the experiment. It has no dev set: model
+selection uses the other tasks of the mix (a phase with only ``mlm`` keeps its last epoch).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xstilts.analysis.typology import LANGUAGES
+from xstilts.data.examples import Example, TextExample
+from xstilts.data.text import read_hub_text, read_text_file, text_file
+from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.tasks.registry import register
+
+MLM_LANGUAGES = tuple(LANGUAGES)
+
+
+@register
+class MaskedLanguageModelling(Task):
+    name = "mlm"
+    kind = TaskKind.MASKED_LM
+    roles = (Role.INTERMEDIATE,)
+    languages = MLM_LANGUAGES
+    splits = {"train": MLM_LANGUAGES}
+    metric = ""  # no dev metric: see the module docstring
+    selection_metric = ""
+    hub_dataset = "wikimedia/wikipedia:20231101.{language}"
+    local_layout = "a directory with one LANG.txt per language (UTF-8, one document or sentence per line)"
+    train_from = SplitRef("mlm", "train")
+    select_on = SplitRef("mlm", "train")
+    eval_split = "train"
+    description = "Masked language modelling on plain text (continued pretraining)"
+
+    def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
+        texts = read_hub_text(dataset, revision, language, None)
+        return [TextExample(f"mlm-{language}-{i}", text) for i, text in enumerate(texts)]
+
+    def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
+        texts = read_text_file(text_file(root, language))
+        return [TextExample(f"mlm-{language}-{i}", text) for i, text in enumerate(texts)]

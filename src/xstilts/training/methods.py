@@ -1,0 +1,108 @@
+"""What a training phase starts from and which parameters it trains, per method (``experiments.methods``).
+
+- no recipe (``full``): the pretrained encoder or the parent's, all of it trained (the paper);
+- intermediate ``bottleneck`` / ``lora`` / ``madx``: one new adapter, ``intermediate``, shared by the tasks of
+  the mix (under MAD-X stacked on the frozen source-language adapter);
+- intermediate ``fusion``: one new adapter per task, each task's batches through its own;
+- target ``stack``: the parent's adapters frozen, a new ``target_<task>`` adapter stacked on top;
+- target ``fuse``: the parent's per-task adapters frozen and fused by a new, trained fusion layer;
+- target ``merge``: the parent's LoRA merged into the encoder, which is then fine-tuned in full.
+Without a parent (the arm's baseline) the target phase trains a new adapter on the pretrained encoder (or
+the whole encoder for ``merge``). Heads are always new and trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from adapters.composition import Stack
+
+from xstilts.artefacts import read_json
+from xstilts.errors import ModelLoadError
+from xstilts.models.adapters import (
+    INTERMEDIATE,
+    SETUP_JSON,
+    AdapterModel,
+    Route,
+    add_fusion,
+    is_adapter_artefact,
+    library_config,
+    load_adapters,
+    load_base,
+    load_language_adapter,
+    merged_encoder,
+)
+from xstilts.models.encoder import load_encoder, model_fingerprint
+from xstilts.models.multitask import MultiTaskModel
+
+
+def build_train_model(
+    config: dict[str, Any], parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
+) -> tuple[MultiTaskModel, Any]:
+    """(model with fresh heads and the trainable parameters set, tokenizer) for a training phase's config."""
+    recipe, trust = config.get("adapters"), config["trust_remote_code"]
+    if recipe is None or recipe.get("target_method") == "merge":
+        if parent_dir is None:
+            model = config["model"]
+            encoder, tokenizer = load_encoder(model["name"], model["revision"], trust_remote_code=trust)
+        elif is_adapter_artefact(parent_dir):  # merge: the parent's LoRA goes into the encoder
+            encoder, tokenizer = merged_encoder(parent_dir, trust)
+        else:  # full fine-tuning, or a later stage of a merged target (XCOPA: Social IQa, then COPA)
+            encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
+        return MultiTaskModel(encoder, head_specs), tokenizer
+    return _adapter_model(recipe, config, parent_dir, head_specs)
+
+
+def _adapter_model(
+    recipe: dict[str, Any], config: dict[str, Any], parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
+) -> tuple[AdapterModel, Any]:
+    trust, method = config["trust_remote_code"], recipe["method"]
+    parent: dict[str, Any] | None = None
+    if parent_dir is None:
+        base = {k: config["model"][k] for k in ("name", "revision", "fingerprint")}
+        encoder, tokenizer = load_base(base, trust)
+    else:
+        parent = read_json(parent_dir / SETUP_JSON)
+        base = parent["base"]
+        encoder, tokenizer = load_base(base, trust)
+        load_adapters(parent_dir, encoder)
+    languages = dict(parent["languages"]) if parent else {}
+    for language, source in recipe.get("languages", {}).items():
+        if language not in languages:
+            if not source["hub"] and model_fingerprint(source["name"]) != source["fingerprint"]:
+                raise ModelLoadError(f"the language adapter {source['name']} changed since this run was planned")
+            languages[language] = load_language_adapter(encoder, source["name"], language, source["hub"])
+    madx = method == "madx"
+    new = library_config(method, recipe["adapter"]) if "adapter" in recipe else None
+    if recipe["stage"] == "intermediate" and method == "fusion":
+        names = {head: f"{INTERMEDIATE}_{head}" for head in head_specs}
+        for name in names.values():
+            encoder.add_adapter(name, config=new)
+        encoder.train_adapter(Stack(*names.values()))
+        routes = {head: Route((name,)) for head, name in names.items()}
+    elif recipe["stage"] == "intermediate":
+        encoder.add_adapter(INTERMEDIATE, config=new)
+        encoder.train_adapter(INTERMEDIATE)
+        routes = {head: Route((INTERMEDIATE,), madx) for head in head_specs}
+    elif recipe["target_method"] == "fuse" and parent is not None and not parent["fusions"]:
+        fused = [name for name in parent["adapters"] if name not in parent["languages"].values()]
+        encoder.train_adapter_fusion(add_fusion(encoder, fused, recipe["fusion"]))
+        routes = {head: Route((tuple(fused),)) for head in head_specs}
+    else:  # stack, or a later stage of a target (XCOPA): a new target adapter on the parent's route (if any)
+        below = _single_route(parent).stack if parent else ()
+        routes = {}
+        for head in head_specs:
+            encoder.add_adapter(f"target_{head}", config=new)
+            routes[head] = Route((*below, f"target_{head}"), madx)
+        encoder.train_adapter(Stack(*(f"target_{head}" for head in head_specs)))
+    source = recipe.get("source_language")
+    return AdapterModel(encoder, head_specs, routes, base, languages, source), tokenizer
+
+
+def _single_route(parent: dict[str, Any]) -> Route:
+    """The route all of the parent's heads share (a mix trained one adapter for all its tasks)."""
+    routes = {Route.from_json(route) for route in parent["routes"].values()}
+    if len(routes) != 1:
+        raise ValueError(f"cannot stack on a parent whose tasks took different routes: {sorted(map(str, routes))}")
+    return routes.pop()
