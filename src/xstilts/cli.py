@@ -145,6 +145,42 @@ def results(
     console.print(dev_table(records))
 
 
+@app.command("run-phase", hidden=True)
+@_user_errors
+def run_phase(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory planned by `xstilts run`")],
+    phase_id: Annotated[str, typer.Argument(help="the id of one phase of its plan.json")],
+) -> None:
+    """Run one phase of a planned run (what the parallel and SLURM executors launch; works under
+    `accelerate launch`). Writes only the phase's directory; the driver indexes it into the results store."""
+    from xstilts.experiments.executors import run_planned_phase
+    from xstilts.experiments.run import feature_cache
+
+    console.print(run_planned_phase(run_dir, phase_id, feature_cache()), markup=False, highlight=False)
+
+
+@app.command()
+@_user_errors
+def score(
+    predictions: Annotated[Path, typer.Option(help="submission folder: <task>/test-<lang>.<ext>, XTREME's layout")],
+    labels: Annotated[Path, typer.Option(help="labels folder in the same layout")],
+    benchmark: Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")],
+    as_json: Annotated[bool, typer.Option("--json", help="evaluate.py's nesting as JSON")] = False,
+) -> None:
+    """Score a submission folder as XTREME's evaluate.py does: per language, per task, groups and overall."""
+    from xstilts.display import score_notes, score_tables
+    from xstilts.evaluation.submission import score_submission
+
+    result = score_submission(predictions, labels, benchmark)  # type: ignore[arg-type]
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        return
+    for table in score_tables(result):
+        console.print(table)
+    for note in score_notes(result):
+        console.print(note, highlight=False)
+
+
 @app.command()
 @_user_errors
 def tasks(as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False) -> None:
@@ -157,6 +193,42 @@ def tasks(as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = Fal
         sys.stdout.write(json.dumps(descriptions, indent=1) + "\n")
     else:
         console.print(tasks_table(descriptions))
+
+
+@app.command("train-language-adapter")
+@_user_errors
+def train_language_adapter(
+    model: Annotated[str, typer.Argument(help="the encoder the adapter is for (hub id or directory)")],
+    text: Annotated[Path, typer.Argument(help="a directory with one LANGUAGE.txt per language")],
+    language: Annotated[str, typer.Option(help="the language to train the adapter for")],
+    out: Annotated[Path, typer.Option(help="directory to write the adapter to (adapters' format)")],
+    revision: Annotated[str | None, typer.Option(help="model revision on the hub")] = None,
+    lr: Annotated[float, typer.Option(help="learning rate (MAD-X: 1e-4)")] = 1e-4,
+    epochs: Annotated[int, typer.Option(min=1)] = 1,
+    max_steps: Annotated[int | None, typer.Option(min=1)] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    max_length: Annotated[int, typer.Option(min=8)] = 128,
+    max_texts: Annotated[int | None, typer.Option(min=1, help="use only the first N lines")] = None,
+    reduction_factor: Annotated[float, typer.Option(help="hidden size / bottleneck size (MAD-X: 2)")] = 2,
+    seed: Annotated[int, typer.Option(min=0)] = 1,
+) -> None:
+    """Train a MAD-X language adapter with masked language modelling on plain text, for adapters.madx.languages."""
+    from xstilts.experiments.run import feature_cache
+    from xstilts.tasks.base import DataSource
+    from xstilts.training.language_adapter import train_language_adapter as train
+    from xstilts.training.settings import TrainingSettings
+
+    settings = TrainingSettings(
+        lr=lr,
+        epochs=epochs,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        max_length=max_length,
+        max_train_examples=max_texts,
+    )
+    corpus = DataSource(source="local", path=str(text.resolve()))
+    record = train(model, revision, corpus, language, out, settings, seed, feature_cache(), reduction_factor)
+    console.print(f"language adapter {record['adapter']}: {out} ({record['steps']} steps)", highlight=False)
 
 
 if __name__ == "__main__":

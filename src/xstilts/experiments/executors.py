@@ -2,6 +2,9 @@
 
 A phase is skipped when its directory holds the ``DONE`` marker; otherwise it runs (resuming from its own
 checkpoints), then its ``phase.json`` and the marker are written, and it is indexed into the results store.
+``run_phase`` is the whole of one phase: the in-process executor calls it, and so does ``xstilts run-phase``,
+the command that the parallel (one phase per device) and SLURM executors launch, possibly under
+``accelerate launch`` with several processes, of which only the main one writes.
 """
 
 from __future__ import annotations
@@ -11,16 +14,17 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 
 from xstilts import __version__
 from xstilts.artefacts import PHASE_JSON, atomic_write_json, is_done, mark_done, read_json
 from xstilts.data.features import FeatureCache
+from xstilts.errors import XstiltsError
 from xstilts.evaluation.phase import run_eval_phase
 from xstilts.experiments.plan import Phase
-from xstilts.experiments.store import STORE_NAME, ResultsStore
+from xstilts.experiments.store import PLAN_JSON, STORE_NAME, ResultsStore
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import TRAIN_STATE, run_train_phase
 
@@ -60,14 +64,73 @@ def _git_revision() -> str | None:
     return out.stdout.strip() or None
 
 
-def _run(
-    phase: Phase, directory: Path, parent: Path | None, cache: FeatureCache
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any] | None:
+    """Runs one phase whose parent is done and writes its ``phase.json`` and ``DONE``; returns that record
+    (``None`` in the other processes of a multi-process launch: they train, the main process writes)."""
     accelerator = make_accelerator()
+    directory = phase_dir(run_dir, phase.id)
+    parent = phase_dir(run_dir, phase.parent) if phase.parent else None
+    if accelerator.is_main_process:
+        directory.mkdir(parents=True, exist_ok=True)
+    accelerator.wait_for_everyone()
+    started, started_at = time.monotonic(), time.time()
+    metrics: list[dict[str, Any]] = []
+    extra: dict[str, Any] = {}
     if phase.kind == "train":
-        return run_train_phase(phase.config, directory, parent, cache, accelerator, phase.label)
-    assert parent is not None, "an evaluation phase always has a trained parent"
-    return run_eval_phase(phase.config, directory, parent, cache, accelerator.device), {}
+        metrics, extra = run_train_phase(phase.config, directory, parent, cache, accelerator, phase.label)
+    elif accelerator.is_main_process:  # evaluation is cheap next to training: one process does it
+        metrics = run_eval_phase(phase.config, directory, parent, cache, accelerator.device)
+    accelerator.wait_for_everyone()
+    if not accelerator.is_main_process:
+        return None
+    record = {
+        "id": phase.id,
+        "kind": phase.kind,
+        "role": phase.role,
+        "variant": phase.variant,
+        "seed": phase.seed,
+        "tasks": list(phase.tasks),
+        "parent": phase.parent,
+        "config": phase.config,
+        "dims": phase.dims,
+        "metrics": metrics,
+        "training": extra,
+        "wall_seconds": round(time.monotonic() - started, 3),
+        "started_at": round(started_at, 3),  # Unix time: shows which phases ran side by side
+        "finished_at": round(time.time(), 3),
+        "versions": _versions(),
+        "git_revision": _git_revision(),
+    }
+    atomic_write_json(directory / PHASE_JSON, record)
+    mark_done(directory)
+    shutil.rmtree(directory / TRAIN_STATE, ignore_errors=True)
+    return record
+
+
+def planned_phase(run_dir: Path, phase_id: str) -> Phase:
+    """A phase of the run directory's ``plan.json`` (written by the driver before it launches anything)."""
+    plan = run_dir / PLAN_JSON
+    if not plan.exists():
+        raise XstiltsError(f"{plan} not found: is {run_dir} a run directory that `xstilts run` has planned?")
+    for entry in read_json(plan):
+        if entry["id"] == phase_id:
+            return Phase(**{**entry, "tasks": tuple(entry["tasks"])})
+    raise XstiltsError(f"{plan}: no phase {phase_id!r}")
+
+
+def run_planned_phase(run_dir: Path, phase_id: str, cache: FeatureCache) -> str:
+    """``xstilts run-phase``: runs one phase of a planned run unless it is done; its parent must be done."""
+    phase = planned_phase(run_dir, phase_id)
+    if is_done(phase_dir(run_dir, phase.id)):
+        return f"{phase.label} ({phase.id}): done, skipped"
+    if phase.parent and not is_done(phase_dir(run_dir, phase.parent)):
+        raise XstiltsError(f"{phase.label} ({phase.id}): its parent phase {phase.parent} has not finished")
+    run_phase(run_dir, phase, cache)
+    return f"{phase.label} ({phase.id}): done"
+
+
+class Executor(Protocol):
+    def execute(self, plan: list[Phase]) -> None: ...
 
 
 class LocalExecutor:
@@ -86,26 +149,6 @@ class LocalExecutor:
                 self.store.record_phase(read_json(directory / PHASE_JSON))
                 continue
             self.console.print(f"{head}: {phase_status(self.run_dir, phase)}, running", markup=False, highlight=False)
-            directory.mkdir(parents=True, exist_ok=True)
-            parent = phase_dir(self.run_dir, phase.parent) if phase.parent else None
-            started = time.monotonic()
-            metrics, extra = _run(phase, directory, parent, self.cache)
-            record = {
-                "id": phase.id,
-                "kind": phase.kind,
-                "role": phase.role,
-                "variant": phase.variant,
-                "seed": phase.seed,
-                "tasks": list(phase.tasks),
-                "parent": phase.parent,
-                "config": phase.config,
-                "metrics": metrics,
-                "training": extra,
-                "wall_seconds": round(time.monotonic() - started, 3),
-                "versions": _versions(),
-                "git_revision": _git_revision(),
-            }
-            atomic_write_json(directory / PHASE_JSON, record)
-            mark_done(directory)
-            shutil.rmtree(directory / TRAIN_STATE, ignore_errors=True)
-            self.store.record_phase(record)
+            record = run_phase(self.run_dir, phase, self.cache)
+            if record is not None:  # under `accelerate launch`, the main process indexes
+                self.store.record_phase(record)

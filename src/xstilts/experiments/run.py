@@ -11,8 +11,11 @@ from rich.console import Console
 
 from xstilts.artefacts import atomic_write_json
 from xstilts.data.features import FeatureCache
-from xstilts.experiments.executors import LocalExecutor, phase_status
+from xstilts.experiments.executor_settings import ExecutorSettings
+from xstilts.experiments.executors import Executor, LocalExecutor, phase_status
+from xstilts.experiments.parallel import ParallelExecutor
 from xstilts.experiments.plan import Phase, build_plan
+from xstilts.experiments.slurm import SlurmExecutor
 from xstilts.experiments.spec import ExperimentSpec, write_resolved
 from xstilts.experiments.store import PLAN_JSON, STORE_NAME, ResultsStore
 from xstilts.models.encoder import check_model
@@ -46,8 +49,13 @@ def data_requirements(plan: list[Phase]) -> set[tuple[str, str, str, str]]:
         config = phase.config
         if phase.kind == "train":
             for head in config["heads"].values():
-                for ref in (head["train"], head["select"]):
-                    needs.add((ref["task"], ref["split"], "en", json.dumps(ref["source"], sort_keys=True)))
+                # English unless the head trains on other languages or selects on another dev language
+                reads = [(head["train"], head["train"].get("languages", ["en"]))]
+                if "select" in head:  # heads without a dev set (MLM) have none
+                    reads.append((head["select"], [head["select"].get("language", "en")]))
+                for ref, languages in reads:
+                    source = json.dumps(ref["source"], sort_keys=True)
+                    needs.update((ref["task"], ref["split"], language, source) for language in languages)
         else:
             source = json.dumps(config["source"], sort_keys=True)
             needs.update((config["task"], config["split"], language, source) for language in config["languages"])
@@ -70,5 +78,14 @@ def run_experiment(spec: ExperimentSpec, run_dir: Path, console: Console) -> Res
     run_dir.mkdir(parents=True, exist_ok=True)
     write_resolved(spec, run_dir / RESOLVED_SPEC)
     atomic_write_json(run_dir / PLAN_JSON, [asdict(phase) for phase in plan])
-    LocalExecutor(run_dir, feature_cache(), console).execute(plan)
+    executor_for(spec.executor, run_dir, console).execute(plan)
     return ResultsStore(run_dir / STORE_NAME)
+
+
+def executor_for(settings: ExecutorSettings, run_dir: Path, console: Console) -> Executor:
+    """In this process, one phase per local device, or one SLURM job per phase (the spec's ``executor``)."""
+    if settings.kind == "slurm":
+        return SlurmExecutor(run_dir, settings.slurm, console, settings.launcher)
+    if settings.devices is not None:
+        return ParallelExecutor(run_dir, settings.devices, console, settings.launcher)
+    return LocalExecutor(run_dir, feature_cache(), console)

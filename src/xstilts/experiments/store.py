@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS phases (
     wall_seconds REAL,
     config TEXT NOT NULL,
     versions TEXT,
-    git_revision TEXT
+    git_revision TEXT,
+    dims TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     phase_id TEXT NOT NULL,
@@ -47,6 +48,27 @@ CREATE TABLE IF NOT EXISTS metrics (
 """
 
 
+_ADDED_COLUMNS = ("versions", "git_revision", "dims")  # stores written before these columns existed lack them
+
+
+def _missing_columns(connection: sqlite3.Connection) -> list[str]:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(phases)")}
+    return [column for column in _ADDED_COLUMNS if column not in columns]
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    """Migrates an older store in one write transaction that re-reads the columns first: many writers may open
+    it at once, and only the first may add each column (a second ALTER fails with 'duplicate column')."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for column in _missing_columns(connection):
+            connection.execute(f"ALTER TABLE phases ADD COLUMN {column} TEXT")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
 class ResultsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -58,10 +80,8 @@ class ResultsStore:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA busy_timeout=60000")
             connection.executescript(_SCHEMA)
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(phases)")}
-            for column in ("versions", "git_revision"):  # stores written before these columns existed
-                if column not in columns:
-                    connection.execute(f"ALTER TABLE phases ADD COLUMN {column} TEXT")
+            if _missing_columns(connection):
+                _add_columns(connection)
             yield connection
         finally:
             connection.close()
@@ -73,7 +93,7 @@ class ResultsStore:
             try:
                 db.execute(
                     "INSERT OR REPLACE INTO phases (phase_id, kind, role, variant, seed, tasks, parent, wall_seconds,"
-                    " config, versions, git_revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " config, versions, git_revision, dims) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record["id"],
                         record["kind"],
@@ -86,6 +106,7 @@ class ResultsStore:
                         json.dumps(record["config"], sort_keys=True),
                         json.dumps(record.get("versions") or {}, sort_keys=True),
                         record.get("git_revision"),
+                        json.dumps(record.get("dims") or {}, sort_keys=True),  # phase.json before dims: none
                     ),
                 )
                 db.execute("DELETE FROM metrics WHERE phase_id = ?", (record["id"],))
@@ -124,12 +145,17 @@ class ResultsStore:
         return [dict(row) for row in rows if phases is None or row["phase"] in phases]
 
     def phases(self, phases: set[str] | None = None) -> list[dict[str, Any]]:
+        """Stored phases; ``dims`` comes back as a dict (empty for phases recorded without dims)."""
         if not self.path.exists():
             return []
         with self._connect() as db:
             db.row_factory = sqlite3.Row
             rows = db.execute("SELECT * FROM phases ORDER BY role, variant, seed").fetchall()
-        return [dict(row) for row in rows if phases is None or row["phase_id"] in phases]
+        return [
+            {**dict(row), "dims": json.loads(row["dims"] or "{}")}
+            for row in rows
+            if phases is None or row["phase_id"] in phases
+        ]
 
 
 def rebuild(run_dir: Path) -> ResultsStore:

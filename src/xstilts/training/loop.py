@@ -4,22 +4,31 @@ linear warmup/decay, per-epoch model selection on English dev, and exact resume 
 The batch order of an epoch is a pure function of (seed, epoch); together with the restored RNG, optimizer
 and scheduler state this makes a resumed run continue bit-for-bit where the interrupted one stopped (CPU).
 Metrics are not computed here: the caller passes ``select``, which scores the model on English dev.
+
+Under ``accelerate launch`` (DDP) the schedule stays global: every process takes its share of each global
+batch, weighted so that the averaged gradient is the one-process gradient of the whole batch; only the main
+process scores dev, writes checkpoints and artefacts, and the others wait for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import torch
 from accelerate import Accelerator
+from accelerate.utils import DistributedDataParallelKwargs, InitProcessGroupKwargs
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from xstilts.data.batching import TaskStream, collate, epoch_schedule
+from xstilts.data.samplers import PROPORTIONAL, Sampling
 from xstilts.errors import XstiltsError
 from xstilts.training.checkpoint import latest_checkpoint, load_checkpoint, load_weights, save_checkpoint, save_weights
 from xstilts.training.settings import TrainingSettings
@@ -28,10 +37,24 @@ from xstilts.training.settings import TrainingSettings
 Selector = Callable[[torch.nn.Module], tuple[float, dict[str, float]]]
 
 
+# Other processes wait at a barrier while the main one scores dev or evaluates every language.
+_BARRIER_TIMEOUT = timedelta(hours=6)
+
+
 @functools.cache
 def make_accelerator() -> Accelerator:
-    """One per process (accelerate's state is global): bf16 autocast on CUDA, fp32 on CPU."""
-    return Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    """One per process (accelerate's state is global): bf16 autocast on CUDA, fp32 on CPU. Under DDP a
+    multi-task model's micro-batch uses one head only, so the other heads' parameters go unused in it."""
+    cuda = torch.cuda.is_available()
+    return Accelerator(
+        mixed_precision="bf16" if cuda else "no",
+        # Accelerate runs DDP on CPU (gloo) only when told to use the CPU, which torchrun does not say.
+        cpu=not cuda and int(os.environ.get("WORLD_SIZE", "1")) > 1,
+        kwargs_handlers=[
+            DistributedDataParallelKwargs(find_unused_parameters=True),
+            InitProcessGroupKwargs(timeout=_BARRIER_TIMEOUT),
+        ],
+    )
 
 
 def _optimizer(model: torch.nn.Module, settings: TrainingSettings, device: torch.device) -> torch.optim.Optimizer:
@@ -43,7 +66,21 @@ def _optimizer(model: torch.nn.Module, settings: TrainingSettings, device: torch
         {"params": decay, "weight_decay": settings.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=settings.lr, fused=device.type == "cuda")
+    # Fused AdamW runs on CPU too (torch >= 2.4): one kernel per step instead of a dozen foreach passes.
+    return torch.optim.AdamW(groups, lr=settings.lr, fused=device.type in ("cpu", "cuda"))
+
+
+def _share(indices: list[int], rank: int, processes: int) -> tuple[list[int], float]:
+    """This process's rows of a global batch and its loss weight. DDP averages gradients over processes, so
+    weighting each process's mean loss by (its rows x processes / batch rows) gives the gradient of the whole
+    batch's mean loss. A process left without rows runs one row with weight 0: it must still join the
+    gradient all-reduce."""
+    if processes == 1:
+        return indices, 1.0
+    mine = indices[rank::processes]
+    if not mine:
+        return indices[:1], 0.0
+    return mine, len(mine) * processes / len(indices)
 
 
 def train(
@@ -56,8 +93,10 @@ def train(
     select: Selector,
     accelerator: Accelerator,
     desc: str,
+    sampling: Sampling = PROPORTIONAL,
 ) -> dict[str, Any]:
-    """Trains in place and leaves the selected weights in ``model``; returns the loop's record."""
+    """Trains in place and leaves the selected weights in ``model``; returns the loop's record. ``sampling``
+    shares a multi-task epoch among the tasks (``data.samplers``); the epoch length does not depend on it."""
     workdir.mkdir(parents=True, exist_ok=True)
     accum = settings.grad_accum
     micro_per_epoch = sum(math.ceil(len(s.features) / settings.batch_size) for s in streams)
@@ -67,7 +106,10 @@ def train(
         total_steps = min(total_steps, settings.max_steps)
     optimizer = _optimizer(model, settings, accelerator.device)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
+    if settings.compile:
+        model.encoder.compile()  # in place: parameter names, and so checkpoints and artefacts, stay the same
     model, optimizer = accelerator.prepare(model, optimizer)
+    main, rank, processes = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     shape = {"total_steps": total_steps, "micro_batches_per_epoch": micro_per_epoch}
     state: dict[str, Any] = {"step": 0, "epoch": 0, "group": 0, "best": None, "history": [], "shape": shape}
     resume = latest_checkpoint(workdir)
@@ -79,20 +121,36 @@ def train(
                 f" {shape}; the data changed since the interruption. Delete {workdir.parent} to start this phase anew"
             )
     resumed_from_step = state["step"]
-    bar = tqdm(total=total_steps, initial=state["step"], desc=desc, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=total_steps, initial=state["step"], desc=desc, unit="step", dynamic_ncols=True, disable=not main)
     while state["step"] < total_steps and state["epoch"] < settings.epochs:
-        schedule = epoch_schedule(streams, settings.batch_size, seed, state["epoch"], settings.group_by_length)
+        schedule = epoch_schedule(
+            streams, settings.batch_size, seed, state["epoch"], settings.group_by_length, sampling
+        )
         groups = [schedule[i : i + accum] for i in range(0, len(schedule), accum)]
         features = {s.head: s.features for s in streams}
         for g in range(state["group"], len(groups)):
             model.train()
-            for head, indices in groups[g]:
-                batch = collate(features[head], indices, pad_id, with_targets=True)
+            # A micro-batch is one part (one task) or, with mixed batching, one part per task drawn into it;
+            # each part's mean loss counts by its share of the micro-batch's rows.
+            parts = [
+                (head, indices, len(indices) / sum(len(rows) for _, rows in micro))
+                for micro in groups[g]
+                for head, indices in micro
+            ]
+            for m, (head, indices, part_share) in enumerate(parts):
+                rows, weight = _share(indices, rank, processes)
+                weight *= part_share
+                batch = collate(features[head], rows, pad_id, with_targets=True)
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-                with accelerator.autocast():
-                    logits = model(head, batch)
-                    loss = accelerator.unwrap_model(model).loss(head, logits, batch) / len(groups[g])
-                accelerator.backward(loss)
+                # Gradients are all-reduced once per optimizer step, on its last micro-batch.
+                with accelerator.no_sync(model) if m < len(parts) - 1 else contextlib.nullcontext():
+                    with accelerator.autocast():
+                        logits = model(head, batch)
+                        loss = accelerator.unwrap_model(model).loss(head, logits, batch)
+                        if weight != 1.0:
+                            loss = loss * weight
+                        loss = loss / len(groups[g])
+                    accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
             optimizer.step()
             scheduler.step()
@@ -104,12 +162,19 @@ def train(
             if state["step"] >= total_steps:
                 break
             if state["step"] % settings.checkpoint_every == 0:
-                save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
-        _end_of_epoch(accelerator.unwrap_model(model), state, select, workdir, settings.select_best)
-        save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
+                if main:
+                    save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
+                accelerator.wait_for_everyone()
+        if main:
+            _select_epoch(accelerator.unwrap_model(model), state, select, workdir, settings.select_best)
+        state["epoch"] += 1
+        state["group"] = 0
+        if main:
+            save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
+        accelerator.wait_for_everyone()
     bar.close()
     unwrapped = accelerator.unwrap_model(model)
-    if settings.select_best and state["best"] is not None:
+    if main and settings.select_best and state["best"] is not None:
         load_weights(unwrapped, workdir / state["best"]["weights"])
     accelerator.free_memory()  # accelerate keeps every prepared model and optimizer alive otherwise
     return {
@@ -121,7 +186,7 @@ def train(
     }
 
 
-def _end_of_epoch(
+def _select_epoch(
     model: torch.nn.Module, state: dict[str, Any], select: Selector, workdir: Path, keep_best: bool
 ) -> None:
     score, scores = select(model)
@@ -135,5 +200,3 @@ def _end_of_epoch(
         state["best"] = record
     elif not keep_best:
         state["best"] = record
-    state["epoch"] += 1
-    state["group"] = 0

@@ -16,6 +16,8 @@ DATA_FIELDS = (
     "max_train_examples",
     "max_eval_examples",
     "classifier_pooling",
+    "retrieval_layer",
+    "retrieval_pooling",
 )
 
 
@@ -42,12 +44,24 @@ class TrainingSettings(BaseModel):
     classifier_pooling: Literal["first", "mean"] = Field(
         "first", description="classification heads read the first token (XLM-R, the paper) or the token mean"
     )
+    retrieval_layer: int | None = Field(
+        None,
+        ge=0,
+        description="retrieval embeds this layer's output (0 = embeddings); default: the layer XTREME's scripts use"
+        " for the task and depth (models/pooling.py TASK_LAYERS), else round(14/24 x layers)",
+    )
+    retrieval_pooling: Literal["mean", "cls"] = Field(
+        "mean", description="retrieval pools the layer by the mean of the non-pad tokens (XTREME) or the first token"
+    )
     checkpoint_every: int = Field(500, ge=1, description="optimizer steps between resumable checkpoints")
     group_by_length: bool = True
     freeze_word_embeddings: bool = Field(
         False, description="keep the input embedding matrix fixed (most of a small multilingual model's weights)"
     )
     select_best: bool = Field(True, description="keep the epoch with the best English dev score")
+    compile: bool = Field(
+        False, description="torch.compile the encoder (slower start, faster steps; needs a C++ compiler on CPU)"
+    )
 
     def data_part(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in DATA_FIELDS}

@@ -1,0 +1,206 @@
+"""Executors beyond one process: independent phases side by side (one subprocess per device) and one SLURM
+job per phase through submitit (its local cluster here; sbatch mocked for the dependency lines).
+
+The scheduling tests launch a stand-in for ``xstilts run-phase`` that takes 0.6 s and writes a phase record,
+so they check order, overlap and failure handling in seconds; the slow tests run the real phases and compare
+their results with the in-process executor's."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import textwrap
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from tests.conftest import experiment_yaml
+from xstilts.artefacts import atomic_write_json, read_json
+from xstilts.errors import XstiltsError
+from xstilts.experiments.executor_settings import SlurmSettings
+from xstilts.experiments.parallel import ParallelExecutor
+from xstilts.experiments.plan import Phase
+from xstilts.experiments.run import run_experiment
+from xstilts.experiments.slurm import SlurmExecutor
+from xstilts.experiments.spec import load_spec
+from xstilts.experiments.store import PLAN_JSON, ResultsStore
+
+# Stands in for `python -m xstilts.cli run-phase RUN_DIR PHASE_ID` (standard library only, so it starts fast):
+# checks that the parent is done, takes a while, writes the phase's record and DONE; fails for the phase named
+# in the run directory's `fail` file.
+FAKE_PHASE = """
+import json, sys, time
+from pathlib import Path
+
+run_dir, phase_id = Path(sys.argv[-2]), sys.argv[-1]
+phase = next(p for p in json.loads((run_dir / "plan.json").read_text()) if p["id"] == phase_id)
+if phase["parent"] and not (run_dir / "phases" / phase["parent"] / "DONE").exists():
+    sys.exit("started before its parent finished")
+started = time.time()
+time.sleep(0.6)
+fail = run_dir / "fail"
+if fail.exists() and fail.read_text() == phase_id:
+    sys.exit(f"{phase_id} fails on purpose")
+metric = {"task": "xnli", "language": "en", "split": "test", "metric": "accuracy", "value": 50.0}
+record = {**phase, "metrics": [metric], "started_at": started, "finished_at": time.time()}
+directory = run_dir / "phases" / phase_id
+directory.mkdir(parents=True, exist_ok=True)
+(directory / "phase.json").write_text(json.dumps(record))
+(directory / "DONE").write_text("")
+"""
+
+
+def _fake_plan(run_dir: Path) -> list[Phase]:
+    """Two independent roots, a with two children, b with one."""
+    phases = [
+        Phase("a", "train", "target", "baseline", 1, ("xnli",), None, {}, ["a1", "a2"]),
+        Phase("b", "train", "target", "mnli", 1, ("xnli",), None, {}, ["b1"]),
+        Phase("a1", "evaluate", "evaluate", "baseline", 1, ("xnli",), "a", {}),
+        Phase("a2", "evaluate", "evaluate", "baseline", 2, ("xnli",), "a", {}),
+        Phase("b1", "evaluate", "evaluate", "mnli", 1, ("xnli",), "b", {}),
+    ]
+    atomic_write_json(run_dir / PLAN_JSON, [asdict(phase) for phase in phases])
+    return phases
+
+
+def _launcher(tmp_path: Path) -> list[str]:
+    script = tmp_path / "fake_phase.py"
+    script.write_text(textwrap.dedent(FAKE_PHASE))
+    return [sys.executable, str(script)]
+
+
+def _times(run_dir: Path) -> dict[str, tuple[float, float]]:
+    records = (read_json(path) for path in run_dir.glob("phases/*/phase.json"))
+    return {r["id"]: (r["started_at"], r["finished_at"]) for r in records}
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def test_parallel_executor_runs_independent_phases_side_by_side_after_their_parents(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    plan = _fake_plan(run_dir)
+    ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), _launcher(tmp_path)).execute(plan)
+    times = _times(run_dir)
+    assert sorted(times) == ["a", "a1", "a2", "b", "b1"]
+    assert _overlap(times["a"], times["b"])  # two devices: the two roots ran at once
+    for child, parent in (("a1", "a"), ("a2", "a"), ("b1", "b")):
+        assert times[child][0] >= times[parent][1]
+    for moment in (start for start, _ in times.values()):  # never more phases at once than devices
+        assert sum(1 for start, end in times.values() if start <= moment < end) <= 2
+    assert sorted(r["phase_id"] for r in ResultsStore(run_dir / "results.sqlite").phases()) == sorted(times)
+    assert (run_dir / "logs" / "a.log").exists()
+
+
+def test_parallel_executor_with_one_device_runs_one_phase_at_a_time(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    ParallelExecutor(run_dir, [0], Console(file=None), _launcher(tmp_path)).execute(_fake_plan(run_dir))
+    spans = sorted(_times(run_dir).values())
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+def test_parallel_executor_failure_names_the_phase_and_its_log(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    plan = _fake_plan(run_dir)
+    (run_dir / "fail").write_text("b")
+    with pytest.raises(XstiltsError, match=r"1 phase\(s\) failed: .*\(b\), log .*b\.log"):
+        ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), _launcher(tmp_path)).execute(plan)
+    assert "b fails on purpose" in (run_dir / "logs" / "b.log").read_text()
+    assert "b1" not in _times(run_dir)
+    (run_dir / "fail").unlink()  # rerunning resumes: done phases are skipped, the rest run
+    ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), _launcher(tmp_path)).execute(plan)
+    assert sorted(_times(run_dir)) == ["a", "a1", "a2", "b", "b1"]
+
+
+def _local_slurm(tmp_path: Path) -> SlurmSettings:
+    return SlurmSettings(cluster="local", folder=str(tmp_path / "jobs"), poll_seconds=0.2, time_min=10)
+
+
+def test_slurm_executor_runs_one_job_per_phase_after_its_parent(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    plan = _fake_plan(run_dir)
+    SlurmExecutor(run_dir, _local_slurm(tmp_path), Console(file=None), _launcher(tmp_path)).execute(plan)
+    times = _times(run_dir)
+    assert sorted(times) == ["a", "a1", "a2", "b", "b1"]
+    assert _overlap(times["a"], times["b"])
+    for child, parent in (("a1", "a"), ("a2", "a"), ("b1", "b")):
+        assert times[child][0] >= times[parent][1]
+    assert len(ResultsStore(run_dir / "results.sqlite").phases()) == 5  # indexed by the driver
+
+
+def test_slurm_executor_failure_drops_the_failed_phases_descendants(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    plan = _fake_plan(run_dir)
+    (run_dir / "fail").write_text("b")
+    with pytest.raises(XstiltsError, match=r"1 phase\(s\) failed: b \(job \d+, log .*\)"):
+        SlurmExecutor(run_dir, _local_slurm(tmp_path), Console(file=None), _launcher(tmp_path)).execute(plan)
+    assert sorted(_times(run_dir)) == ["a", "a1", "a2"]  # a's subtree finished; b1 never ran
+
+
+def test_slurm_jobs_depend_on_their_parents_job_and_carry_the_resources(tmp_path: Path) -> None:
+    from submitit.slurm.test_slurm import mocked_slurm
+
+    run_dir = tmp_path / "run"
+    plan = _fake_plan(run_dir)
+    settings = SlurmSettings(
+        folder=str(tmp_path / "jobs"), partition="gpu", time_min=90, gpus_per_node=2, setup=["module load cuda"]
+    )
+    with mocked_slurm():
+        executor = SlurmExecutor(run_dir, settings, Console(file=None))
+        parent = executor.submit(plan[0], None)
+        child = executor.submit(plan[2], parent.job_id)
+    script = child.paths.submission_file.read_text()
+    assert f"#SBATCH --dependency=afterok:{parent.job_id}" in script
+    assert "--dependency" not in parent.paths.submission_file.read_text()
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --time=90", "#SBATCH --gpus-per-node=2", "module load cuda"):
+        assert line in script
+
+
+def test_slurm_executor_without_slurm_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no srun, no sbatch
+    with pytest.raises(XstiltsError, match=r"'slurm': .*srun.*login node.*cluster: local"):
+        SlurmExecutor(tmp_path / "run", SlurmSettings(), Console(file=None))
+
+
+@pytest.fixture(scope="module")
+def sequential(tiny_model: Path, data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple, float]:
+    root = tmp_path_factory.mktemp("sequential")
+    return _real_run(root, tiny_model, data_root, "{kind: local}")
+
+
+def _real_run(root: Path, model: Path, data: Path, executor: str) -> dict[tuple, float]:
+    spec = root / "exp.yaml"
+    text = experiment_yaml(model, data, intermediate="[none]", target="[xnli, pawsx]", executor=executor)
+    spec.write_text(text.replace("epochs: 2", "epochs: 1"))
+    store = run_experiment(load_spec(spec), root / "run", Console(file=None))
+    return {(r["phase"], r["language"], r["split"], r["metric"]): r["value"] for r in store.metrics()}
+
+
+@pytest.mark.slow
+def test_parallel_phases_on_two_cpu_devices_overlap_and_match_the_sequential_run(
+    sequential: dict[tuple, float], tiny_model: Path, data_root: Path, tmp_path: Path
+) -> None:
+    results = _real_run(tmp_path, tiny_model, data_root, "{kind: local, devices: [cpu, cpu]}")
+    assert results.keys() == sequential.keys()
+    assert list(results.values()) == pytest.approx(list(sequential.values()), abs=1e-6)
+    records = [json.loads(path.read_text()) for path in (tmp_path / "run").glob("phases/*/phase.json")]
+    xnli, pawsx = (
+        next((r["started_at"], r["finished_at"]) for r in records if r["kind"] == "train" and r["tasks"] == [task])
+        for task in ("xnli", "pawsx")
+    )
+    assert _overlap(xnli, pawsx)
+
+
+@pytest.mark.slow
+def test_slurm_executor_on_submitits_local_cluster_matches_the_sequential_run(
+    sequential: dict[tuple, float], tiny_model: Path, data_root: Path, tmp_path: Path
+) -> None:
+    executor = f"{{kind: slurm, slurm: {{cluster: local, poll_seconds: 0.5, folder: {tmp_path / 'jobs'}}}}}"
+    results = _real_run(tmp_path, tiny_model, data_root, executor)
+    assert results.keys() == sequential.keys()
+    assert list(results.values()) == pytest.approx(list(sequential.values()), abs=1e-6)
+    assert len(list((tmp_path / "jobs").glob("*/*_log.out"))) == 4  # one job per phase
