@@ -9,6 +9,13 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from xstilts.data.features import Features
+from xstilts.tasks.base import DataSource
 
 NLI_KEYWORDS = {"entailment": "yes", "contradiction": "no", "neutral": "maybe"}
 LANGUAGE_WORDS = {
@@ -19,6 +26,18 @@ LANGUAGE_WORDS = {
 }
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 EXTRA_WORDS = ["what", "is", "the", "where", "answer", "?", ".", ",", "a", "of", *NLI_KEYWORDS.values()]
+
+
+def local(path: Path) -> DataSource:
+    """The data source a task reads from a directory the test wrote (``data: {source: local, path: ...}``)."""
+    return DataSource(source="local", path=str(path))
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Writes a small file exactly as given (parents created), for reader tests that need byte-level control."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def vocabulary() -> list[str]:
@@ -257,3 +276,53 @@ def evaluation_record(phase: str, variant: str, seed: int, accuracy: dict[str, f
             for lang, value in accuracy.items()
         ],
     }
+
+
+def install_fake_hub(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[tuple, dict], list[tuple]]:
+    """Replaces ``datasets.load_dataset`` by in-memory tables, so hub readers are tested without a network:
+    returns ``tables``, filled by the test as ``tables[(dataset, config, split)] = columns``, and the list of calls
+    ``(dataset, config, split, revision)``, to check which configs and revisions a reader asks for."""
+    import datasets
+
+    tables: dict[tuple, dict] = {}
+    calls: list[tuple] = []
+
+    def load_dataset(
+        path: str, name: str | None = None, *, split: str | None = None, revision: str | None = None, **kwargs: Any
+    ) -> Any:
+        calls.append((path, name, split, revision))
+        if (path, name, split) not in tables:
+            raise FileNotFoundError(f"no such hub table {(path, name, split)}")
+        return datasets.Dataset.from_dict(tables[(path, name, split)])
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    return tables, calls
+
+
+def hand_span_features(windows: list[tuple[int, list[tuple[int, int]]]], starts: list[int] | None = None) -> Features:
+    """Span features from (example index, offsets per token) windows; token ids do not matter to decoding.
+    ``starts``: each window's first context token in its example's context (default 0: one window each)."""
+    return Features(
+        sequences={
+            "input_ids": [[5] * len(offsets) for _, offsets in windows],
+            "offsets": [[v for pair in offsets for v in pair] for _, offsets in windows],
+        },
+        scalars={
+            "example_index": [e for e, _ in windows],
+            "start_position": [0] * len(windows),
+            "window_start": starts if starts is not None else [0] * len(windows),
+        },
+    )
+
+
+def logits_of(n: int, starts: dict[int, float], ends: dict[int, float]) -> np.ndarray:
+    """Span-head logits for ``n`` tokens, zero but for the given start and end scores: decoding tests set by hand
+    which span must win."""
+    row = np.zeros((n, 2), dtype=np.float32)
+    for i, v in starts.items():
+        row[i, 0] = v
+    for i, v in ends.items():
+        row[i, 1] = v
+    return row

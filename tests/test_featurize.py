@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.builders import LANGUAGE_WORDS, make_tiny_model, squad_document
+from tests.builders import LANGUAGE_WORDS, hand_span_features, logits_of, make_tiny_model, squad_document
 from xstilts.data import features as features_module
 from xstilts.data.batching import MEGABATCH, collate, evaluation_batches, training_batches
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
@@ -153,8 +153,19 @@ def test_featurize_spans_windows_advance_by_doc_stride(tokenizer, n_tokens, doc_
     example = span_example(context, None)
     features = featurize_spans([example], tokenizer, max_length, doc_stride, max_query_length=64, training=True)
     assert feature_windows(features, context) == xtreme_windows(n_tokens, room, doc_stride)
+    assert features.scalars["window_start"] == [start for start, _ in xtreme_windows(n_tokens, room, doc_stride)]
     assert all(len(ids) <= max_length for ids in features.sequences["input_ids"])
     assert set(features.scalars["start_position"]) == {0}
+
+
+def test_max_context_uses_window_starts_not_offsets():
+    """Two tokens may share a character span (a lone "▁" and the piece after it); matching offsets to find
+    where a window starts then goes wrong. Window B starts at context token 1 (BERT's _check_is_max_context)."""
+    from xstilts.evaluation.predict import _max_context
+
+    a = [(0, 1), (0, 1), (1, 2), (2, 3)]
+    b = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert _max_context([a, b], [0, 1]) == [[True, True, True, False], [False, False, True, True]]
 
 
 def test_featurize_spans_answer_positions_in_every_window(tokenizer):
@@ -264,26 +275,6 @@ def test_featurize_spans_no_room_for_context(tokenizer):
 # span decoding
 
 
-def hand_features(windows: list[tuple[int, list[tuple[int, int]]]]) -> Features:
-    """Features from (example index, offsets per token) pairs; token ids do not matter to decoding."""
-    return Features(
-        sequences={
-            "input_ids": [[5] * len(offsets) for _, offsets in windows],
-            "offsets": [[v for pair in offsets for v in pair] for _, offsets in windows],
-        },
-        scalars={"example_index": [e for e, _ in windows], "start_position": [0] * len(windows)},
-    )
-
-
-def logits_of(n: int, starts: dict[int, float], ends: dict[int, float]) -> np.ndarray:
-    row = np.zeros((n, 2), dtype=np.float32)
-    for i, v in starts.items():
-        row[i, 0] = v
-    for i, v in ends.items():
-        row[i, 1] = v
-    return row
-
-
 CONTEXT = "cat dog house tree"
 # <s> q </s> </s> cat dog house tree </s>
 OFFSETS = [(-1, -1)] * 4 + [(0, 3), (4, 7), (8, 13), (14, 18)] + [(-1, -1)]
@@ -291,7 +282,7 @@ OFFSETS = [(-1, -1)] * 4 + [(0, 3), (4, 7), (8, 13), (14, 18)] + [(-1, -1)]
 
 def test_decode_spans_best_valid_pair():
     examples = [SpanExample("q", "q", CONTEXT, ())]
-    features = hand_features([(0, OFFSETS)])
+    features = hand_span_features([(0, OFFSETS)])
     # the highest start (a question token) and the highest end (a separator) are not in the context;
     # start 6 + end 5 is higher still, but ends before it starts.
     row = logits_of(9, starts={1: 20, 6: 5, 4: 3}, ends={2: 20, 5: 6.5, 7: 4.5})
@@ -313,7 +304,7 @@ def test_decode_spans_across_windows_and_examples():
         SpanExample("c", "q", "nothing", ()),
     ]
     only_question = [(-1, -1)] * 4
-    features = hand_features([(0, OFFSETS), (1, offsets2a), (1, offsets2b), (2, only_question)])
+    features = hand_span_features([(0, OFFSETS), (1, offsets2a), (1, offsets2b), (2, only_question)], [0, 0, 1, 0])
     logits = [
         logits_of(9, starts={4: 1}, ends={4: 1}),
         logits_of(6, starts={3: 2}, ends={3: 2}),  # "river": 4
@@ -561,7 +552,7 @@ def test_decode_spans_counts_a_start_only_in_its_max_context_window():
 
     features = Features(
         sequences={"input_ids": [[0] * 6, [0] * 8], "offsets": [window([0, 1, 2, 3]), window([2, 3, 4, 5, 6, 7])]},
-        scalars={"example_index": [0, 0]},
+        scalars={"example_index": [0, 0], "window_start": [0, 2]},
     )
     example = SpanExample("q", "question", context, (Answer("w3", context.index("w3")),))
     first = np.full((6, 2), -10.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from safetensors.numpy import load_file, save_file
 
 from xstilts.artefacts import atomic_write_json
 
-FEATURIZER_VERSION = 1
+FEATURIZER_VERSION = 2
 
 
 @dataclass
@@ -56,7 +57,9 @@ class Features:
             tensors[f"seq.{name}.lengths"] = np.asarray([len(r) for r in rows], dtype=np.int64)
         for name, values in self.scalars.items():
             tensors[f"scalar.{name}"] = np.asarray(values, dtype=np.int64)
-        tmp = path.with_name(f".{path.name}.tmp")
+        # A per-process temporary name: ranks of one phase, or phases running side by side, may cache the same
+        # features at once, and each must rename a complete file of its own.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         save_file(tensors, str(tmp))
         tmp.replace(path)
 

@@ -92,11 +92,15 @@ def featurize_spans(
             if uses_token_types(tokenizer):
                 row["token_type_ids"] = encoded["token_type_ids"][f]
             row["start"], row["end"] = _answer_tokens(examples[example_index], offsets) if training else (0, 0)
-            per_example.setdefault(example_index, []).append(row)
+            # The k-th window of an example starts k advances into its context: what BERT's max-context rule
+            # needs (offsets cannot tell it: two tokens may share a character span, e.g. a lone "▁").
+            windows = per_example.setdefault(example_index, [])
+            row["window_start"] = len(windows) * (room - overlap)
+            windows.append(row)
     features = Features(sequences={"input_ids": [], "offsets": []})
     if any("token_type_ids" in rows[0] for rows in per_example.values()):
         features.sequences["token_type_ids"] = []
-    features.scalars = {"example_index": [], "start_position": [], "end_position": []}
+    features.scalars = {"example_index": [], "start_position": [], "end_position": [], "window_start": []}
     for example_index in sorted(per_example):
         for row in per_example[example_index]:
             features.sequences["input_ids"].append(row["input_ids"])
@@ -106,6 +110,7 @@ def featurize_spans(
             features.scalars["example_index"].append(example_index)
             features.scalars["start_position"].append(row["start"])
             features.scalars["end_position"].append(row["end"])
+            features.scalars["window_start"].append(row["window_start"])
     return features
 
 

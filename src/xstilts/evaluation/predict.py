@@ -54,19 +54,30 @@ def decode_classification(
 
 
 def decode_spans(
-    examples: Sequence[SpanExample], features: Features, logits: list[np.ndarray], max_answer_length: int
+    examples: Sequence[SpanExample],
+    features: Features,
+    logits: list[np.ndarray],
+    max_answer_length: int,
+    null_score_threshold: float | None = None,
 ) -> dict[str, str]:
+    """Best span per example; with a ``null_score_threshold`` (tasks with unanswerable questions, SQuAD v2.0),
+    the official ``run_squad`` v2 rule may answer ``""`` instead: the null score is the lowest over the
+    example's windows of start + end logit at token 0 (``<s>`` / ``[CLS]``, where training points unanswerable
+    questions), and the answer is empty when null score - best span score > threshold, or when no span is valid.
+    """
     windows: dict[int, list[int]] = defaultdict(list)
     for f, example_index in enumerate(features.scalars["example_index"]):
         windows[example_index].append(f)
     answers = {}
     for example_index, example in enumerate(examples):
         best: tuple[float, str] | None = None
+        null_score = np.inf
         members = windows.get(example_index, [])
         offsets = [_pairs(features.sequences["offsets"][f]) for f in members]
-        max_context = _max_context(offsets)
+        max_context = _max_context(offsets, [features.scalars["window_start"][f] for f in members])
         for f, window_offsets, is_max in zip(members, offsets, max_context, strict=True):
             start_logits, end_logits = logits[f][:, 0], logits[f][:, 1]
+            null_score = min(null_score, float(start_logits[0] + end_logits[0]))
             starts = np.argsort(-start_logits, kind="stable")[:N_BEST]
             ends = np.argsort(-end_logits, kind="stable")[:N_BEST]
             for s in starts:
@@ -79,6 +90,8 @@ def decode_spans(
                     if best is None or score > best[0]:
                         text = example.context[window_offsets[s][0] : window_offsets[e][1]]
                         best = (score, text.strip())  # sentencepiece offsets can include the leading space
+        if null_score_threshold is not None and (best is None or null_score - best[0] > null_score_threshold):
+            best = None
         answers[example.guid] = best[1] if best else ""
     return answers
 
@@ -87,22 +100,14 @@ def _pairs(flat: list[int]) -> list[tuple[int, int]]:
     return list(zip(flat[0::2], flat[1::2], strict=True))
 
 
-def _max_context(windows: list[list[tuple[int, int]]]) -> list[list[bool]]:
+def _max_context(windows: list[list[tuple[int, int]]], starts: list[int]) -> list[list[bool]]:
     """Per window and token: is this the window where the context token has the most context around it?
 
     BERT's (and XTREME's) rule: score = min(tokens to the left, tokens to the right) + 0.01 × window length;
-    the earliest window wins ties. A start token counts only in its max-context window.
+    the earliest window wins ties. A start token counts only in its max-context window. ``starts``: each window's
+    first context token, as an index into the example's context tokens.
     """
     context = [[i for i, (a, _) in enumerate(w) if a >= 0] for w in windows]
-    starts: list[int] = []
-    for k, positions in enumerate(context):
-        if k == 0 or not positions:
-            starts.append(0 if k == 0 else starts[-1] + len(context[k - 1]))
-            continue
-        previous = [windows[k - 1][i] for i in context[k - 1]]
-        first = windows[k][positions[0]]
-        shift = previous.index(first) if first in previous else len(previous)
-        starts.append(starts[-1] + shift)
     best: dict[int, tuple[float, int]] = {}
     for k, (start, positions) in enumerate(zip(starts, context, strict=True)):
         length = len(positions)
