@@ -163,3 +163,25 @@ def test_task_scores_feed_benchmark_scores() -> None:
     result = benchmark_scores(scores, "xtreme")
     assert result["groups"]["qa"] == pytest.approx((67.5 + 30.0 + 20.0) / 3)
     assert result["overall"] == pytest.approx((360.0 - 40.0 + 67.5) / 9)
+
+
+def test_a_benchmark_scores_a_task_over_its_own_official_languages_only() -> None:
+    from xstilts.analysis.scores import benchmark_task_score
+
+    xtreme_r = TASK_LANGUAGES["xtreme-r"]["xquad"]
+    by_language = {language: (0.0 if language == "ro" else 80.0) for language in xtreme_r}
+    table = {("xquad", "baseline", 1): by_language}
+    assert "ro" in xtreme_r and "ro" not in TASK_LANGUAGES["xtreme"]["xquad"]
+    assert benchmark_task_score(table, "xquad", "baseline", 1, "xtreme") == pytest.approx(80.0)
+    assert benchmark_task_score(table, "xquad", "baseline", 1, "xtreme-r") == pytest.approx(80.0 * 11 / 12)
+    del by_language["de"]
+    assert benchmark_task_score(table, "xquad", "baseline", 1, "xtreme") is None  # an official language missing
+    assert benchmark_task_score(table, "pawsx", "baseline", 1, "xtreme-r") is None  # not part of XTREME-R
+
+
+def test_a_language_score_is_the_benchmark_metric_of_the_task() -> None:
+    from xstilts.analysis.scores import combined
+
+    assert combined("udpos", {"precision": 10.0, "f1": 50.0, "recall": 90.0}) == 50.0
+    assert combined("xquad", {"exact_match": 40.0, "f1": 60.0}) == 50.0
+    assert combined("qqp", {"accuracy": 80.0, "f1": 70.0, "accuracy_f1_mean": 75.0}) == 80.0

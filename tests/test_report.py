@@ -101,3 +101,10 @@ def test_curves_against_the_number_of_intermediate_tasks(tmp_path: Path) -> None
     assert float(rows[1]["mean Δ"]) == 2.0 and float(rows[2]["mean Δ"]) == 3.0
     assert float(rows[2]["worst Δ"]) == 3.0 and float(rows[2]["% improved"]) == 100.0
     assert (tmp_path / "report" / "figures" / "task-count-xnli.pdf").exists()
+
+
+def test_variant_names_with_a_method_arm_make_valid_file_names(tmp_path) -> None:
+    from xstilts.artefacts import file_stem
+
+    assert file_stem("scatter-xnli-mnli+squad_v1/lora-syntactic") == "scatter-xnli-mnli+squad_v1_lora-syntactic"
+    assert file_stem("xnli@de~dev-de") == "xnli@de~dev-de"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -44,3 +45,9 @@ def is_done(phase_dir: Path) -> bool:
 
 def mark_done(phase_dir: Path) -> None:
     atomic_write_text(phase_dir / DONE_MARKER, "")
+
+
+def file_stem(name: str) -> str:
+    """A file name from a label that may hold variant names (``mnli/lora``): path separators and other
+    characters that are not portable in file names become ``_``."""
+    return re.sub(r"[^A-Za-z0-9._@~+=-]", "_", name)

@@ -16,10 +16,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from xstilts.artefacts import file_stem
+
 
 def save(figure: Any, directory: Path, stem: str) -> bytes:
     """Writes ``stem.png`` and ``stem.pdf``; returns the PNG bytes."""
     directory.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(stem)
     figure.savefig(directory / f"{stem}.pdf")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xstilts.artefacts import atomic_write_text
+from xstilts.artefacts import atomic_write_text, file_stem
 
 Cell = float | int | str | None
 
@@ -106,5 +106,5 @@ class ReportTable:
         return "\n".join(lines) + "\n"
 
     def write(self, directory: Path) -> None:
-        atomic_write_text(directory / f"{self.name}.csv", self.csv_text())
-        atomic_write_text(directory / f"{self.name}.tex", self.latex())
+        atomic_write_text(directory / f"{file_stem(self.name)}.csv", self.csv_text())
+        atomic_write_text(directory / f"{file_stem(self.name)}.tex", self.latex())
