@@ -13,6 +13,7 @@ import platform
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -127,6 +128,19 @@ def run_planned_phase(run_dir: Path, phase_id: str, cache: FeatureCache) -> str:
         raise XstiltsError(f"{phase.label} ({phase.id}): its parent phase {phase.parent} has not finished")
     run_phase(run_dir, phase, cache)
     return f"{phase.label} ({phase.id}): done"
+
+
+def index_finished(run_dir: Path, plan: list[Phase], store: ResultsStore, say: Callable[[str], None]) -> set[str]:
+    """The ids of the plan's finished phases, each (re)indexed into the store: what a driver does first, so that
+    a rerun skips them and the store matches the phase directories (the record of truth)."""
+    done: set[str] = set()
+    for phase in plan:
+        directory = phase_dir(run_dir, phase.id)
+        if is_done(directory):
+            say(f"{phase.label} ({phase.id}): done, skipped")
+            store.record_phase(read_json(directory / PHASE_JSON))
+            done.add(phase.id)
+    return done
 
 
 class Executor(Protocol):

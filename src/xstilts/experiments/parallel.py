@@ -20,7 +20,7 @@ from rich.console import Console
 
 from xstilts.artefacts import PHASE_JSON, is_done, read_json
 from xstilts.errors import XstiltsError
-from xstilts.experiments.executors import phase_dir
+from xstilts.experiments.executors import index_finished, phase_dir
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
 
@@ -82,13 +82,7 @@ class ParallelExecutor:
         return _Running(phase, device, process, log, log_path)
 
     def execute(self, plan: list[Phase]) -> None:
-        done: set[str] = set()
-        for phase in plan:
-            directory = phase_dir(self.run_dir, phase.id)
-            if is_done(directory):
-                self._say(f"{phase.label} ({phase.id}): done, skipped")
-                self.store.record_phase(read_json(directory / PHASE_JSON))
-                done.add(phase.id)
+        done = index_finished(self.run_dir, plan, self.store, self._say)
         pending = [phase for phase in plan if phase.id not in done]
         free, running, failed = list(self.devices), [], []
         while running or (pending and not failed):

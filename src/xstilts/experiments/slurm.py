@@ -21,7 +21,7 @@ from rich.console import Console
 from xstilts.artefacts import PHASE_JSON, is_done, read_json
 from xstilts.errors import XstiltsError
 from xstilts.experiments.executor_settings import SlurmSettings
-from xstilts.experiments.executors import phase_dir
+from xstilts.experiments.executors import index_finished, phase_dir
 from xstilts.experiments.parallel import phase_command
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
@@ -80,13 +80,7 @@ class SlurmExecutor:
         return job
 
     def execute(self, plan: list[Phase]) -> None:
-        done: set[str] = set()
-        for phase in plan:
-            directory = phase_dir(self.run_dir, phase.id)
-            if is_done(directory):
-                self._say(f"{phase.label} ({phase.id}): done, skipped")
-                self.store.record_phase(read_json(directory / PHASE_JSON))
-                done.add(phase.id)
+        done = index_finished(self.run_dir, plan, self.store, self._say)
         pending = [phase for phase in plan if phase.id not in done]
         by_id = {phase.id: phase for phase in plan}
         jobs: dict[str, submitit.Job[str]] = {}
