@@ -153,9 +153,11 @@ def test_slurm_jobs_depend_on_their_parents_job_and_carry_the_resources(tmp_path
         executor = SlurmExecutor(run_dir, settings, Console(file=None))
         parent = executor.submit(plan[0], None)
         child = executor.submit(plan[2], parent.job_id)
+        root = executor.submit(plan[1], None)  # submitit keeps parameters between submissions
     script = child.paths.submission_file.read_text()
     assert f"#SBATCH --dependency=afterok:{parent.job_id}" in script
     assert "--dependency" not in parent.paths.submission_file.read_text()
+    assert "--dependency" not in root.paths.submission_file.read_text()
     for line in ("#SBATCH --partition=gpu", "#SBATCH --time=90", "#SBATCH --gpus-per-node=2", "module load cuda"):
         assert line in script
 

@@ -58,23 +58,29 @@ class SlurmExecutor:
         self.console = console
         self.launcher = launcher
         self.store = ResultsStore(run_dir / STORE_NAME)
-        folder = Path(settings.folder) if settings.folder else run_dir / "slurm"
-        try:
-            self.executor = submitit.AutoExecutor(folder=folder / "%j", cluster=settings.cluster)
-        except RuntimeError as err:  # submitit found no SLURM commands here
-            raise XstiltsError(
-                f"executor kind 'slurm': {err} Run on the cluster's login node, or set executor.slurm.cluster:"
-                " local to try the jobs on this machine"
-            ) from None
+        self.folder = Path(settings.folder) if settings.folder else run_dir / "slurm"
+        self._executor()  # fails here, before anything is submitted, where SLURM is missing
         self.dependencies = settings.cluster == "slurm"
 
     def _say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False)
 
+    def _executor(self) -> submitit.AutoExecutor:
+        """A fresh executor per job: submitit merges parameters across submissions, so a reused one would give a
+        root phase the previous job's ``--dependency``."""
+        try:
+            return submitit.AutoExecutor(folder=self.folder / "%j", cluster=self.settings.cluster)
+        except RuntimeError as err:  # submitit found no SLURM commands here
+            raise XstiltsError(
+                f"executor kind 'slurm': {err} Run on the cluster's login node, or set executor.slurm.cluster:"
+                " local to try the jobs on this machine"
+            ) from None
+
     def submit(self, phase: Phase, parent_job: str | None) -> submitit.Job[str]:
-        self.executor.update_parameters(**job_parameters(self.settings, f"xstilts-{phase.id}", parent_job))
+        executor = self._executor()
+        executor.update_parameters(**job_parameters(self.settings, f"xstilts-{phase.id}", parent_job))
         command = phase_command(self.launcher, self.run_dir.resolve(), phase.id)
-        job = self.executor.submit(submitit.helpers.CommandFunction(command, cwd=os.getcwd()))
+        job = executor.submit(submitit.helpers.CommandFunction(command, cwd=os.getcwd()))
         after = f" after job {parent_job}" if parent_job else ""
         self._say(f"{phase.label} ({phase.id}): submitted as job {job.job_id}{after}")
         return job
