@@ -88,3 +88,20 @@ def test_local_model_is_identified_by_content_not_path(tmp_path: Path) -> None:
     (tmp_path / "b" / "model.safetensors").write_bytes(b"retrained")
     changed = _plan(tmp_path, overrides=(f"model={tmp_path / 'b'}",))
     assert {p.id for p in a}.isdisjoint(p.id for p in changed)
+
+
+def test_phase_ids_stay_those_of_earlier_releases(tmp_path: Path) -> None:
+    """Finished runs are reused after an upgrade only if a phase computing the same thing keeps its id: new
+    settings (samplers, adapters, retrieval layers) must not enter the configs of phases that do not use them.
+    The ids below were produced by the release before those settings existed (commit 3bdd796)."""
+    path = tmp_path / "ids.yaml"
+    path.write_text(
+        "name: ids\nmodel: xlm-roberta-large\nseeds: [1, 2]\n"
+        "intermediate: [none, mnli, squad_v1, [mnli, squad_v1]]\ntarget: [xnli, xquad, pawsx]\n"
+        "tasks:\n  squad_v1: {training: {max_length: 384}}\n"
+    )
+    ids = {(p.role, p.variant, p.seed, "+".join(p.tasks)): p.id for p in build_plan(load_spec(path))}
+    assert ids[("target", "baseline", 1, "xnli")] == "1f3d40c9e1e4c768"
+    assert ids[("intermediate", "mnli", 1, "mnli")] == "2ebe0417c31f9f4c"
+    assert ids[("intermediate", "mnli+squad_v1", 1, "mnli+squad_v1")] == "9252a01f293ec4cd"
+    assert ids[("evaluate", "mnli", 1, "xquad")] == "4a6431dc05764fcd"

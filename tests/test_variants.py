@@ -102,7 +102,19 @@ def test_sampler_settings_change_mix_ids_only(tmp_path: Path) -> None:
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {("mnli+squad_v1", r) for r in ("intermediate", "target", "evaluate")}
     mix = next(p for p in build_plan(_spec(tmp_path, text)) if p.variant == "mnli+squad_v1")
-    assert mix.config["multitask"]["sampler"] == "proportional"
+    assert "multitask" not in mix.config  # the default sampler: the ids mixes had before samplers existed
+
+
+def test_a_mix_id_depends_only_on_the_settings_its_sampler_uses(tmp_path: Path) -> None:
+    def mix_ids(text: str) -> dict[str, str]:
+        return {p.variant: p.id for p in build_plan(_spec(tmp_path, text)) if p.role == "intermediate"}
+
+    base = "intermediate: [none, [mnli, squad_v1]]\n"
+    assert mix_ids(base) == mix_ids(base + "multitask: {temperature: 5}\n")  # proportional ignores T
+    weighted = "multitask: {sampler: weights, weights: {mnli: 1, squad_v1: 2"
+    one = mix_ids(base + weighted + "}}\n")
+    two = mix_ids("intermediate: [none, [mnli, squad_v1], [mnli, qqp]]\n" + weighted + ", qqp: 3}}\n")
+    assert one["mnli+squad_v1"] == two["mnli+squad_v1"]  # another mix's weight is not this mix's business
 
 
 def test_mlm_in_a_mix_trains_on_the_configured_languages(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
-from xstilts.experiments.variants import ENGLISH, MixMember, arm_variant, as_member, training_source
+from xstilts.experiments.variants import ENGLISH, MixMember, MultitaskSettings, arm_variant, as_member, training_source
 from xstilts.models.encoder import model_fingerprint
 from xstilts.tasks.base import Task, TaskKind
 from xstilts.tasks.registry import all_tasks, get_task
@@ -79,7 +79,7 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> dict[str, Any]:
             "split": select.split,
             "source": spec.source_for(select.task).model_dump(),
         },
-        "data": spec.settings_for(task.name).data_part(),
+        "data": spec.settings_for(task.name).data_part(task.kind.value),
     }
     if languages != [ENGLISH]:
         head["train"]["languages"] = languages
@@ -101,8 +101,10 @@ def _train_config(
     # A single task's overrides apply to its optimizer too; a mix uses the experiment-wide optimizer settings.
     members = [as_member(task) for task in tasks]
     optimizer = (spec.settings_for(members[0].task) if len(members) == 1 else spec.training).optimizer_part()
-    # Only mixes name their sampler, so single-task phases keep their ids whatever the multitask section says.
-    sampling = {"multitask": spec.multitask.model_dump()} if len(members) > 1 else {}
+    # Only mixes name their sampler, and only when it is not the default (proportional, per-task batches, what
+    # every mix did before samplers existed), so phase ids stay what they were wherever the computation is.
+    used = spec.multitask.for_mix([m.name for m in members])
+    sampling = {"multitask": used} if len(members) > 1 and used != MultitaskSettings().for_mix([]) else {}
     # Only adapter phases name their recipe, so full fine-tuning keeps the ids it always had.
     return (
         ({"adapters": adapters} if adapters else {})
@@ -129,7 +131,7 @@ def _eval_config(spec: ExperimentSpec, task: Task, parent: str | None, model: st
         "split": task.eval_split,
         "languages": sorted(spec.languages_for(task)),
         "source": spec.source_for(task.name).model_dump(),
-        "data": spec.settings_for(task.name).data_part(),
+        "data": spec.settings_for(task.name).data_part(task.kind.value),
         "trust_remote_code": spec.trust_remote_code,
     }
 

@@ -84,6 +84,18 @@ class MultitaskSettings(BaseModel):
     )
     batching: Literal["per_task", "mixed"] = "per_task"
 
+    def for_mix(self, members: list[str]) -> dict[str, Any]:
+        """What a mix's phase config (and so its id) records: the settings its sampler uses, and only its own
+        members' weights, so tuning another sampler's knob or adding another mix does not retrain this one."""
+        used: dict[str, Any] = {"sampler": self.sampler, "batching": self.batching}
+        if self.sampler == "temperature":
+            used["temperature"] = self.temperature
+        elif self.sampler == "capped":
+            used["cap"] = self.cap
+        elif self.sampler == "weights":
+            used["weights"] = {name: self.weights[name] for name in members if name in self.weights}
+        return used
+
     def describe(self) -> str:
         """The sampler as one readable value for grouping results (``temperature T=2``)."""
         detail = {"temperature": f" T={self.temperature:g}", "capped": f" cap={self.cap}"}.get(self.sampler, "")

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xstilts.tasks.base import TaskKind
+
 # Fields that shape the data of one task (featurization, sampling caps); the rest belong to the optimizer.
 DATA_FIELDS = (
     "max_length",
@@ -19,6 +21,7 @@ DATA_FIELDS = (
     "retrieval_layer",
     "retrieval_pooling",
 )
+RETRIEVAL_FIELDS = ("retrieval_layer", "retrieval_pooling")
 
 
 class TrainingSettings(BaseModel):
@@ -63,8 +66,14 @@ class TrainingSettings(BaseModel):
         False, description="torch.compile the encoder (slower start, faster steps; needs a C++ compiler on CPU)"
     )
 
-    def data_part(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in DATA_FIELDS}
+    def data_part(self, kind: str | None = None) -> dict[str, object]:
+        """A task's data settings; the retrieval ones only for a retrieval task (``kind``), so that they are
+        part of its phase ids and of no other task's."""
+        return {
+            name: getattr(self, name)
+            for name in DATA_FIELDS
+            if kind == TaskKind.RETRIEVAL.value or name not in RETRIEVAL_FIELDS
+        }
 
     def optimizer_part(self) -> dict[str, object]:
         return {name: value for name, value in self.model_dump().items() if name not in DATA_FIELDS}
