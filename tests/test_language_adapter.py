@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from tests.builders import LANGUAGE_WORDS
 from xstilts.cli import app
 from xstilts.experiments.methods import AdapterOptions, method_problems
-from xstilts.training.language_adapter import RECORD_JSON, pretrained_mlm_head
+from xstilts.models.mlm_head import pretrained_mlm_head
+from xstilts.training.language_adapter import RECORD_JSON
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +94,12 @@ def test_the_mlm_head_starts_from_the_checkpoints_own(tiny_model: Path, tmp_path
     assert torch.equal(weights["dense.weight"], with_head.lm_head.dense.weight)
     assert torch.equal(weights["bias"], with_head.lm_head.bias)
     assert pretrained_mlm_head(str(tiny_model), None, False) is None
+
+    # continued MLM in an intermediate phase starts from the same head (full fine-tuning here)
+    from xstilts.training.methods import build_train_model
+
+    config = {"trust_remote_code": False, "model": {"name": str(tmp_path / "mlm"), "revision": None}}
+    specs = {"mlm": {"kind": "masked_lm", "labels": [], "num_labels": 0, "options": {}}}
+    model, _ = build_train_model(config, None, specs)
+    assert torch.equal(model.heads["mlm"].dense.weight, with_head.lm_head.dense.weight)
+    assert torch.equal(model.heads["mlm"].bias, with_head.lm_head.bias)

@@ -20,7 +20,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import torch
 from adapters import AdapterConfig
 from transformers import set_seed
 
@@ -31,6 +30,7 @@ from xstilts.data.loading import load_examples, load_features
 from xstilts.errors import XstiltsError
 from xstilts.models.adapters import AdapterModel, Route, language_adapter, load_base
 from xstilts.models.encoder import model_fingerprint
+from xstilts.models.mlm_head import pretrained_mlm_head
 from xstilts.tasks.base import DataSource, TaskKind
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import make_accelerator, train
@@ -38,34 +38,6 @@ from xstilts.training.settings import TrainingSettings
 
 RECORD_JSON = "xstilts_language_adapter.json"
 MLM_TASK = "mlm"
-# Where pretrained checkpoints keep their MLM head, by the prefix of its weights: ours <- theirs.
-_PRETRAINED_HEADS = {
-    "lm_head.": {"dense.": "dense.", "layer_norm.": "layer_norm.", "bias": "bias"},
-    "cls.predictions.": {"dense.": "transform.dense.", "layer_norm.": "transform.LayerNorm.", "bias": "bias"},
-}
-
-
-def pretrained_mlm_head(name: str, revision: str | None, trust_remote_code: bool) -> dict[str, torch.Tensor] | None:
-    """The checkpoint's MLM head weights under ``MaskedLMHead``'s names, or None when it has none (an encoder
-    saved without its head: ``transformers`` would initialise one at random)."""
-    from transformers import AutoModelForMaskedLM
-
-    model, info = AutoModelForMaskedLM.from_pretrained(
-        name, revision=revision, trust_remote_code=trust_remote_code, output_loading_info=True
-    )
-    state = model.state_dict()
-    for prefix, names in _PRETRAINED_HEADS.items():
-        if not any(key.startswith(prefix) for key in state):
-            continue
-        if any(key.startswith(prefix) for key in info["missing_keys"]):
-            return None
-        return {
-            ours + key[len(prefix + theirs) :]: value.detach().clone()
-            for ours, theirs in names.items()
-            for key, value in state.items()
-            if key.startswith(prefix + theirs)
-        }
-    return None
 
 
 def train_language_adapter(

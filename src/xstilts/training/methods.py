@@ -34,7 +34,9 @@ from xstilts.models.adapters import (
     merged_encoder,
 )
 from xstilts.models.encoder import load_encoder, model_fingerprint
+from xstilts.models.mlm_head import pretrained_mlm_head
 from xstilts.models.multitask import MultiTaskModel
+from xstilts.tasks.base import TaskKind
 
 
 def build_train_model(
@@ -50,8 +52,24 @@ def build_train_model(
             encoder, tokenizer = merged_encoder(parent_dir, trust)
         else:  # full fine-tuning, or a later stage of a merged target (XCOPA: Social IQa, then COPA)
             encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
-        return MultiTaskModel(encoder, head_specs), tokenizer
-    return _adapter_model(recipe, config, parent_dir, head_specs)
+        model, tokenizer = MultiTaskModel(encoder, head_specs), tokenizer
+    else:
+        model, tokenizer = _adapter_model(recipe, config, parent_dir, head_specs)
+    if parent_dir is None:
+        _start_mlm_heads_from_checkpoint(model, config)
+    return model, tokenizer
+
+
+def _start_mlm_heads_from_checkpoint(model: MultiTaskModel, config: dict[str, Any]) -> None:
+    """Continued MLM continues the checkpoint's own MLM head where it has one: a random head would start at a
+    loss of ln(vocabulary) and send large gradients into the pretrained encoder."""
+    names = [name for name, spec in model.head_specs.items() if spec["kind"] == TaskKind.MASKED_LM.value]
+    if not names:
+        return
+    weights = pretrained_mlm_head(config["model"]["name"], config["model"]["revision"], config["trust_remote_code"])
+    if weights is not None:
+        for name in names:
+            model.heads[name].load_state_dict(weights)
 
 
 def _adapter_model(
