@@ -15,12 +15,11 @@ import pytest
 import torch
 
 from tests.builders import LANGUAGE_WORDS, hand_span_features, logits_of, make_tiny_model, squad_document
-from xstilts.data import features as features_module
 from xstilts.data.batching import MEGABATCH, collate, evaluation_batches, training_batches
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
-from xstilts.data.features import FeatureCache, Features, cache_key, tokenizer_fingerprint
-from xstilts.data.featurize import featurize_classification, featurize_spans
-from xstilts.evaluation.predict import decode_spans
+from xstilts.data.features import PAD_TOKEN, Column, FeatureCache, Features, cache_key, tokenizer_fingerprint
+from xstilts.kinds.classification import featurize_classification
+from xstilts.kinds.span_extraction import decode_spans, featurize_spans
 
 NLI = ("contradiction", "entailment", "neutral")
 QUESTION = "what is the answer ?"  # 5 tokens
@@ -161,7 +160,7 @@ def test_featurize_spans_windows_advance_by_doc_stride(tokenizer, n_tokens, doc_
 def test_max_context_uses_window_starts_not_offsets():
     """Two tokens may share a character span (a lone "▁" and the piece after it); matching offsets to find
     where a window starts then goes wrong. Window B starts at context token 1 (BERT's _check_is_max_context)."""
-    from xstilts.evaluation.predict import _max_context
+    from xstilts.kinds.span_extraction import _max_context
 
     a = [(0, 1), (0, 1), (1, 2), (2, 3)]
     b = [(0, 1), (1, 2), (2, 3), (3, 4)]
@@ -348,6 +347,12 @@ def sample_features() -> Features:
             "token_type_ids": [[0, 0, 1, 1], [0, 0], [0] * 6],
         },
         scalars={"example_index": [0, 0, 1], "start_position": [2, 0, 0], "label": [-1, 2, 1]},
+        columns={
+            "input_ids": Column("input", PAD_TOKEN),
+            "token_type_ids": Column("input", 0),
+            "start_position": Column("target"),
+            "label": Column("target"),
+        },
     )
 
 
@@ -394,7 +399,7 @@ def test_feature_cache(tmp_path):
     assert cache.get(cache_key({"task": "pawsx"})) is None
 
 
-def test_cache_key_sensitivity(monkeypatch):
+def test_cache_key_sensitivity():
     parts = {
         "task": "xnli",
         "kind": "classification",
@@ -429,8 +434,8 @@ def test_cache_key_sensitivity(monkeypatch):
         keys.add(changed)
     assert len(keys) == len(changes) + 1
     assert cache_key({**parts, "doc_stride": 128}) != key
-    monkeypatch.setattr(features_module, "FEATURIZER_VERSION", features_module.FEATURIZER_VERSION + 1)
-    assert cache_key(parts) != key
+    # A kind's version is part of its features' key: bumping it retires the old cache entries.
+    assert cache_key({**parts, "kind_version": 1}) != cache_key({**parts, "kind_version": 2})
 
 
 def test_tokenizer_fingerprint(model_dir):
@@ -540,7 +545,7 @@ def test_decode_spans_counts_a_start_only_in_its_max_context_window():
     on both sides in window 1, so a start at w3 only counts in window 1."""
     from xstilts.data.examples import Answer, SpanExample
     from xstilts.data.features import Features
-    from xstilts.evaluation.predict import decode_spans
+    from xstilts.kinds.span_extraction import decode_spans
 
     words = ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"]
     context = " ".join(words)

@@ -13,17 +13,15 @@ import torch
 from torch.nn import functional as F
 
 from tests import choice_builders
+from tests.builders import FixedHidden
 from xstilts.data.batching import collate, evaluation_batches
 from xstilts.data.examples import MultipleChoiceExample
-from xstilts.data.featurize_choice import featurize_multiple_choice
-from xstilts.data.loading import FEATURIZERS
+from xstilts.data.features import Features
 from xstilts.errors import DataFormatError
 from xstilts.evaluation.metrics import METRICS
-from xstilts.evaluation.phase import PREDICTION_FILES
-from xstilts.evaluation.scoring import DECODERS
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
-from xstilts.models.choice_head import MultipleChoiceHead
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE, MultipleChoiceHead, featurize_multiple_choice
 from xstilts.models.heads import HEAD_TYPES
 from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
@@ -219,9 +217,9 @@ def test_featurize_truncates_each_pair_and_checks_the_number_of_choices(tokenize
     assert features.sequences["choice_lengths"] == [[16, 16]]
     with pytest.raises(ValueError, match="example x has 2 choices; its task has 3"):
         featurize_multiple_choice([long], tokenizer, ("0", "1", "2"), max_length=16)
-    featurize, shaping = FEATURIZERS["multiple_choice"]
-    assert shaping == ("max_length",)
-    assert featurize([long], tokenizer, ("0", "1"), {"max_length": 16}, True).sequences == features.sequences
+    settings = MULTIPLE_CHOICE.settings({"max_length": 16, "doc_stride": 8})
+    assert settings.model_dump() == {"max_length": 16}
+    assert MULTIPLE_CHOICE.featurize([long], tokenizer, ("0", "1"), settings, True).sequences == features.sequences
 
 
 def test_collate_unpacks_each_row_into_its_choices(tokenizer) -> None:
@@ -253,7 +251,7 @@ def test_head_scores_regroup_per_example_and_loss_is_softmax_over_choices() -> N
     head = HEAD_TYPES["multiple_choice"](8, 3, 0.0)
     assert isinstance(head, MultipleChoiceHead) and MultipleChoiceHead.options({"classifier_pooling": "mean"}) == {}
     hidden = torch.randn(2 * 3, 5, 8)
-    logits = head(hidden, torch.ones(6, 5, dtype=torch.long))
+    logits = head(FixedHidden(hidden), {"attention_mask": torch.ones(6, 5, dtype=torch.long)})
     assert logits.shape == (2, 3)
     first = torch.tanh(head.dense(hidden[:, 0]))
     assert torch.allclose(logits.flatten(), head.score(first).flatten())
@@ -271,13 +269,12 @@ def test_decode_accuracy_and_prediction_file_on_known_scores() -> None:
         MultipleChoiceExample("c", "c", ("x", "y", "z"), "1"),
     ]
     logits = [np.array([0.1, 0.2, 0.9]), np.array([0.5, 0.4, -1.0]), np.array([3.0, 0.0, 0.0])]
-    predictions = DECODERS["multiple_choice"](examples, None, logits, ("0", "1", "2"), {})
+    predictions = MULTIPLE_CHOICE.decode(examples, Features(), logits, ("0", "1", "2"), {})
     assert predictions == {"a": "2", "b": "0", "c": "0"}
     assert get_task("xcopa").metric == "accuracy"
     assert METRICS["accuracy"](examples, predictions) == {"accuracy": pytest.approx(200 / 3)}
-    extension, render = PREDICTION_FILES["multiple_choice"]
-    assert extension == "jsonl"
-    assert render(examples, predictions) == '{"label": 2}\n{"label": 0}\n{"label": 0}\n'
+    assert MULTIPLE_CHOICE.prediction_extension == "jsonl"
+    assert MULTIPLE_CHOICE.render(examples, predictions) == '{"label": 2}\n{"label": 0}\n{"label": 0}\n'
 
 
 # --- tasks and the plan ------------------------------------------------------------------------------------------
@@ -287,7 +284,7 @@ def test_task_facts() -> None:
     choices = {"copa": 2, "xcopa": 2, "siqa": 3, "commonsenseqa": 5, "hellaswag": 4, "cosmosqa": 4}
     for name, n in choices.items():
         task = get_task(name)
-        assert task.kind.value == "multiple_choice" and task.labels == tuple(str(i) for i in range(n))
+        assert task.kind.name == "multiple_choice" and task.labels == tuple(str(i) for i in range(n))
         assert "test" not in task.splits or name == "xcopa"
     xcopa = get_task("xcopa")
     assert XCOPA_LANGUAGES == ("et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh")

@@ -14,9 +14,9 @@ from transformers import AutoModel, AutoTokenizer
 from tests.builders import LANGUAGE_WORDS
 from xstilts.data.batching import TaskStream
 from xstilts.data.examples import ClassificationExample, TextExample
-from xstilts.data.featurize import featurize_classification
 from xstilts.data.samplers import Sampling
-from xstilts.data.text import featurize_masked_lm
+from xstilts.kinds.classification import featurize_classification
+from xstilts.kinds.masked_lm import featurize_masked_lm
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.training import loop
 from xstilts.training.settings import TrainingSettings

@@ -73,7 +73,8 @@ def test_compile_is_bookkeeping_not_identity() -> None:
 
 def test_compiled_encoder_trains_and_keeps_parameter_names(tiny_model: Path, tmp_path: Path) -> None:
     from xstilts.data.batching import TaskStream
-    from xstilts.data.features import Features
+    from xstilts.data.features import Column, Features
+    from xstilts.kinds.base import ENCODER_COLUMNS
     from xstilts.models.encoder import load_encoder
     from xstilts.models.multitask import MultiTaskModel
     from xstilts.training.loop import make_accelerator, train
@@ -86,6 +87,7 @@ def test_compiled_encoder_trains_and_keeps_parameter_names(tiny_model: Path, tmp
     features = Features(
         sequences={"input_ids": [[0, *rng.integers(5, 30, size=6).tolist(), 2] for _ in range(8)]},
         scalars={"label": rng.integers(0, 2, size=8).tolist()},
+        columns={**ENCODER_COLUMNS, "label": Column("target")},
     )
     settings = TrainingSettings(compile=True, batch_size=4, epochs=1, lr=1e-3, checkpoint_every=100)
     try:

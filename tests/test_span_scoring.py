@@ -15,7 +15,7 @@ from xstilts.evaluation.metrics import LANGUAGE_METRICS, METRICS, metric_for
 from xstilts.evaluation.metrics.accuracy_f1 import accuracy_f1
 from xstilts.evaluation.metrics.mlqa import mlqa
 from xstilts.evaluation.metrics.squad_v2 import exact_match_score, f1_score, gold_answers, squad_v2
-from xstilts.evaluation.predict import decode_spans
+from xstilts.kinds.span_extraction import decode_spans
 from xstilts.tasks.registry import get_task
 
 

@@ -10,16 +10,21 @@ import numpy as np
 import pytest
 import torch
 
+from tests.builders import FixedHidden
 from xstilts.data.batching import collate
 from xstilts.data.examples import TaggingExample
 from xstilts.data.features import Features
-from xstilts.data.featurize_tagging import IGNORE, chunk_words, featurize_tagging
 from xstilts.evaluation.metrics import METRICS
-from xstilts.evaluation.phase import PREDICTION_FILES
-from xstilts.evaluation.scoring import DECODERS
-from xstilts.evaluation.tagging import decode_tagging, tag_lines
+from xstilts.kinds.token_tagging import (
+    IGNORE_INDEX,
+    TOKEN_TAGGING,
+    TaggingHead,
+    chunk_words,
+    decode_tagging,
+    featurize_tagging,
+    tag_lines,
+)
 from xstilts.models.heads import HEAD_TYPES
-from xstilts.models.tagging_head import TaggingHead
 from xstilts.tasks.registry import get_task
 
 CHARS = "abcdefghijklmnopqrstuvwxyz."
@@ -57,13 +62,13 @@ def test_first_subword_labels_match_xtreme_word_by_word_tokenization(char_tokeni
     example = sentence(["the", "cat", "sat", "."], ["DET", "NOUN", "VERB", "PUNCT"])
     features = featurize_tagging([example], char_tokenizer, TAGS, 64, training=True)
     # XTREME's convert_examples_to_features: tokenize each word, label its first piece, pad the rest with -100.
-    tokens, expected = ["[CLS]"], [IGNORE]
+    tokens, expected = ["[CLS]"], [IGNORE_INDEX]
     for word, tag in zip(example.words, example.tags, strict=True):
         pieces = char_tokenizer.tokenize(word)
         tokens += pieces
-        expected += [TAGS.index(tag)] + [IGNORE] * (len(pieces) - 1)
+        expected += [TAGS.index(tag)] + [IGNORE_INDEX] * (len(pieces) - 1)
     tokens.append("[SEP]")
-    expected.append(IGNORE)
+    expected.append(IGNORE_INDEX)
     assert features.sequences["input_ids"] == [char_tokenizer.convert_tokens_to_ids(tokens)]
     assert features.sequences["tag_ids"] == [expected]
     assert features.sequences["word_index"] == [[-1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1]]
@@ -104,7 +109,7 @@ def test_long_sentences_split_and_reassemble_every_word_once_in_order(char_token
         per_example.setdefault(e, []).extend(w for w in features.sequences["word_index"][f] if w >= 0)
         # every tagged position holds its word's gold tag
         for w, t in zip(features.sequences["word_index"][f], features.sequences["tag_ids"][f], strict=True):
-            assert (w < 0 and t == IGNORE) or TAGS[t] == examples[e].tags[w]
+            assert (w < 0 and t == IGNORE_INDEX) or TAGS[t] == examples[e].tags[w]
     assert features.scalars["example_index"] == sorted(features.scalars["example_index"])
     assert all(per_example[i] == list(range(len(x.words))) for i, x in enumerate(examples))
     # Logits that name each word's gold tag decode to the gold sequence of the whole sentence.
@@ -119,12 +124,12 @@ def test_long_sentences_split_and_reassemble_every_word_once_in_order(char_token
 def test_unknown_gold_tags_are_ignored_at_evaluation_but_refused_for_training(char_tokenizer):
     example = sentence(["ab", "cd"], ["NOUN", "ADJ"])
     features = featurize_tagging([example], char_tokenizer, TAGS, 32, training=False)
-    assert [t for t in features.sequences["tag_ids"][0] if t != IGNORE] == [0]
+    assert [t for t in features.sequences["tag_ids"][0] if t != IGNORE_INDEX] == [0]
     assert [w for w in features.sequences["word_index"][0] if w >= 0] == [0, 1]
     with pytest.raises(ValueError, match="'ADJ' is not in the head's tags"):
         featurize_tagging([example], char_tokenizer, TAGS, 32, training=True)
     unlabelled = featurize_tagging([sentence(["ab"])], char_tokenizer, TAGS, 32, training=False)
-    assert set(unlabelled.sequences["tag_ids"][0]) == {IGNORE}
+    assert set(unlabelled.sequences["tag_ids"][0]) == {IGNORE_INDEX}
     with pytest.raises(ValueError, match="max_length 2 leaves no room"):
         featurize_tagging([example], char_tokenizer, TAGS, 2, training=False)
 
@@ -141,18 +146,26 @@ def test_collate_pads_tag_targets_and_head_ignores_them(char_tokenizer):
     features = featurize_tagging(examples, char_tokenizer, TAGS, 32, training=True)
     batch = collate(features, [0, 1], pad_id=0, with_targets=True)
     assert batch["tag_ids"].shape == batch["input_ids"].shape == (2, 7)
-    assert batch["tag_ids"][1].tolist() == [IGNORE, 3, IGNORE, IGNORE, IGNORE, IGNORE, IGNORE]
+    assert batch["tag_ids"][1].tolist() == [
+        IGNORE_INDEX,
+        3,
+        IGNORE_INDEX,
+        IGNORE_INDEX,
+        IGNORE_INDEX,
+        IGNORE_INDEX,
+        IGNORE_INDEX,
+    ]
     assert "word_index" not in batch and "tag_ids" not in collate(features, [0], 0, with_targets=False)
     assert HEAD_TYPES["token_tagging"] is TaggingHead
     head = TaggingHead(hidden_size=4, num_labels=len(TAGS), dropout=0.0)
     hidden = torch.randn(2, 7, 4)
-    logits = head(hidden, batch["attention_mask"])
+    logits = head(FixedHidden(hidden), batch)
     assert logits.shape == (2, 7, len(TAGS))
     # The loss is the mean cross-entropy over the three first subwords only.
     picked = [(0, 1, 0), (0, 4, 1), (1, 1, 3)]
     expected = torch.stack([-torch.log_softmax(logits[b, t], -1)[c] for b, t, c in picked]).mean()
     assert torch.allclose(head.loss(logits, batch), expected)
-    nothing = {"tag_ids": torch.full((2, 7), IGNORE)}
+    nothing = {"tag_ids": torch.full((2, 7), IGNORE_INDEX)}
     assert head.loss(logits, nothing).item() == 0.0  # not NaN
 
 
@@ -166,7 +179,7 @@ def test_decode_refuses_a_word_without_prediction(char_tokenizer):
 
 
 def test_dispatch_tables_have_token_tagging_entries(char_tokenizer):
-    extension, render = PREDICTION_FILES["token_tagging"]
+    extension, render = TOKEN_TAGGING.prediction_extension, TOKEN_TAGGING.render
     examples = [sentence(["a", "b"], guid="x"), sentence(["c"], guid="y")]
     text = render(examples, {"x": ("NOUN", "VERB"), "y": ("PUNCT",)})
     assert extension == "tsv" and text == "NOUN\nVERB\n\nPUNCT\n\n" == tag_lines(
@@ -174,7 +187,7 @@ def test_dispatch_tables_have_token_tagging_entries(char_tokenizer):
     )
     features = featurize_tagging(examples, char_tokenizer, TAGS, 32, training=False)
     logits = [np.tile(np.eye(len(TAGS))[1], (len(row), 1)) for row in features.sequences["input_ids"]]
-    assert DECODERS["token_tagging"](examples, features, logits, TAGS, {}) == {"x": ("VERB", "VERB"), "y": ("VERB",)}
+    assert TOKEN_TAGGING.decode(examples, features, logits, TAGS, {}) == {"x": ("VERB", "VERB"), "y": ("VERB",)}
 
 
 def read_xtreme_tags(text: str) -> list[list[str]]:

@@ -33,7 +33,7 @@ def test_languages_are_xtreme_r_lists():
     assert udpos.labels == UPOS_TAGS and len(UPOS_TAGS) == 17
     assert udpos.metric == panx.metric == "seqeval_f1" and udpos.selection_metric == "f1"
     assert ccg.languages == ("en",) and ccg.metric == "tag_accuracy"
-    assert [t.kind.value for t in (udpos, panx, ccg)] == ["token_tagging"] * 3
+    assert [t.kind.name for t in (udpos, panx, ccg)] == ["token_tagging"] * 3
 
 
 def test_hub_lacks_xtreme_r_additions_with_a_clear_error():

@@ -15,14 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from xstilts.data.features import Features
+from xstilts.data.features import PAD_TOKEN, Column, Features
 from xstilts.data.samplers import PROPORTIONAL, MicroBatch, Sampling, cycled, epoch_length
 
 MEGABATCH = 50
-# Per-row scalars that are bookkeeping, not training targets.
-NOT_TARGETS = frozenset({"example_index", "window_start"})
-# Per-token targets: sequences padded with their value (ignored by the loss) and added to training batches.
-PADDED_TARGETS = {"mlm_labels": -100, "tag_ids": -100}
 
 
 def training_batches(
@@ -53,40 +49,50 @@ def evaluation_batches(lengths: np.ndarray, batch_size: int) -> list[list[int]]:
 
 
 def _pieces(features: Features, i: int) -> list[tuple[int, int]]:
-    """Where the encoder inputs of feature row ``i`` lie in it: the whole row, or one slice per choice."""
-    if "choice_lengths" not in features.sequences:
-        return [(0, len(features.sequences["input_ids"][i]))]
-    return list(itertools.pairwise([0, *itertools.accumulate(features.sequences["choice_lengths"][i])]))
+    """Where the encoder inputs of feature row ``i`` lie in it: the whole row, or one slice per piece (a
+    ``pieces`` column gives their lengths: a multiple-choice row holds its N pair encodings back to back)."""
+    for name, rows in features.sequences.items():
+        if features.column(name).role == "pieces":
+            return list(itertools.pairwise([0, *itertools.accumulate(rows[i])]))
+    return [(0, len(features.sequences["input_ids"][i]))]
+
+
+def _pad_value(column: Column, pad_id: int) -> int:
+    return pad_id if column.pad == PAD_TOKEN else int(column.pad)
 
 
 def collate(features: Features, indices: Sequence[int], pad_id: int, with_targets: bool) -> dict[str, torch.Tensor]:
-    """Pads token sequences to the longest in the batch; adds the kind's targets when training.
+    """Pads each ``input`` column to the longest piece in the batch (with its column's pad value) and adds the
+    attention mask; when training, adds the ``target`` columns (scalars as they are, token sequences padded).
 
-    A multiple-choice row holds its N (context, choice) encodings back to back (``choice_lengths``); they become
-    N consecutive batch rows, so the encoder sees (examples x N, width) and the head regroups the N scores.
+    A row of several pieces becomes that many consecutive batch rows, so the encoder sees (pieces, width) and the
+    head regroups them. Which columns exist and how they pad is the kind's business (``Features.columns``).
     """
     pieces = [(i, a, b) for i in indices for a, b in _pieces(features, i)]
     width = max(b - a for _, a, b in pieces)
-    input_ids = torch.full((len(pieces), width), pad_id, dtype=torch.long)
+    batch: dict[str, torch.Tensor] = {}
+    for name, rows in features.sequences.items():
+        column = features.column(name)
+        if column.role != "input":
+            continue
+        tensor = torch.full((len(pieces), width), _pad_value(column, pad_id), dtype=torch.long)
+        for row, (i, a, b) in enumerate(pieces):
+            tensor[row, : b - a] = torch.tensor(rows[i][a:b])
+        batch[name] = tensor
     attention_mask = torch.zeros((len(pieces), width), dtype=torch.long)
-    batch = {"input_ids": input_ids, "attention_mask": attention_mask}
-    if "token_type_ids" in features.sequences:
-        batch["token_type_ids"] = torch.zeros((len(pieces), width), dtype=torch.long)
-    for row, (i, a, b) in enumerate(pieces):
-        input_ids[row, : b - a] = torch.tensor(features.sequences["input_ids"][i][a:b])
+    for row, (_, a, b) in enumerate(pieces):
         attention_mask[row, : b - a] = 1
-        if "token_type_ids" in batch:
-            batch["token_type_ids"][row, : b - a] = torch.tensor(features.sequences["token_type_ids"][i][a:b])
+    batch["attention_mask"] = attention_mask
     if with_targets:
         for name, values in features.scalars.items():
-            if name not in NOT_TARGETS:
+            if features.column(name).role == "target":
                 batch[name] = torch.tensor([values[i] for i in indices], dtype=torch.long)
-        for name, pad in PADDED_TARGETS.items():
-            if name in features.sequences:
-                target = torch.full((len(indices), width), pad, dtype=torch.long)
+        for name, rows in features.sequences.items():
+            column = features.column(name)
+            if column.role == "target":
+                target = torch.full((len(indices), width), _pad_value(column, pad_id), dtype=torch.long)
                 for row, i in enumerate(indices):
-                    values = features.sequences[name][i]
-                    target[row, : len(values)] = torch.tensor(values)
+                    target[row, : len(rows[i])] = torch.tensor(rows[i])
                 batch[name] = target
     return batch
 

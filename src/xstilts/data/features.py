@@ -1,8 +1,8 @@
 """Tokenized features: a ragged, column-oriented container and its on-disk cache (safetensors + JSON).
 
 The cache key covers everything that changes the tokens: task, language, split, the data source and its
-revision (or the local files' sizes and times), the tokenizer's full definition, the featurizer settings and
-``FEATURIZER_VERSION``. Bump the version whenever a featurizer's output changes.
+revision (or the local files' sizes and times), the tokenizer's full definition, and the kind's feature settings
+and version (``kinds``). Each column says how it is batched (:class:`Column`), so batching knows no field names.
 """
 
 from __future__ import annotations
@@ -16,16 +16,33 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
 from xstilts.artefacts import atomic_write_json
 
-FEATURIZER_VERSION = 2
+IGNORE_INDEX = -100  # the target of positions that are not predicted (PyTorch's cross-entropy default)
+PAD_TOKEN = "pad_token"  # a column padded with the tokenizer's pad id
+
+
+@dataclass(frozen=True)
+class Column:
+    """How ``collate`` batches one column of features.
+
+    ``role``: ``input`` goes to the encoder on every batch; ``target`` only to training batches; ``pieces`` says
+    how a row's inputs split into several encoder rows (the lengths of back-to-back encodings: a multiple-choice
+    row holds N pairs); ``meta`` is bookkeeping for decoding and never batched. ``pad``: the value a token
+    sequence is padded with (``PAD_TOKEN``: the tokenizer's pad id); scalars are not padded.
+    """
+
+    role: str
+    pad: int | str = 0
 
 
 @dataclass
 class Features:
-    """Per-feature token sequences (``sequences``) and per-feature integers (``scalars``).
+    """Per-feature token sequences (``sequences``) and per-feature integers (``scalars``), and how each column is
+    batched (``columns``, by name; a column without an entry is ``meta``).
 
     Span extraction makes several features per example (document windows); ``scalars['example_index']``
     maps each feature to its example.
@@ -33,6 +50,7 @@ class Features:
 
     sequences: dict[str, list[list[int]]] = field(default_factory=dict)
     scalars: dict[str, list[int]] = field(default_factory=dict)
+    columns: dict[str, Column] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.sequences.get("input_ids", []))
@@ -47,6 +65,10 @@ class Features:
         for name, values in other.scalars.items():
             shift = example_offset if name == "example_index" else 0
             self.scalars.setdefault(name, []).extend(v + shift for v in values)
+        self.columns.update(other.columns)
+
+    def column(self, name: str) -> Column:
+        return self.columns.get(name, Column("meta"))
 
     def save(self, path: Path) -> None:
         tensors: dict[str, np.ndarray] = {}
@@ -60,13 +82,17 @@ class Features:
         # A per-process temporary name: ranks of one phase, or phases running side by side, may cache the same
         # features at once, and each must rename a complete file of its own.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        save_file(tensors, str(tmp))
+        columns = {name: [column.role, column.pad] for name, column in self.columns.items()}
+        save_file(tensors, str(tmp), metadata={"columns": json.dumps(columns, sort_keys=True)})
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> Features:
         tensors = load_file(str(path))
-        features = cls()
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+        columns = json.loads(metadata.get("columns", "{}"))
+        features = cls(columns={name: Column(role, pad) for name, (role, pad) in columns.items()})
         for key, array in tensors.items():
             kind, name, *rest = key.split(".")
             if kind == "scalar":
@@ -99,7 +125,7 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
 
 
 def cache_key(parts: dict[str, Any]) -> str:
-    payload = json.dumps({**parts, "featurizer_version": FEATURIZER_VERSION}, sort_keys=True, default=str)
+    payload = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 

@@ -6,8 +6,6 @@ evaluation resumes with the languages it had not finished.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +13,14 @@ from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
-from xstilts.data.loading import load_examples, load_features
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval_phase import run_retrieval_eval
 from xstilts.evaluation.scoring import score_set
-from xstilts.evaluation.tagging import tag_lines
+from xstilts.kinds.base import Kind
+from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
-from xstilts.tasks.base import DataSource, TaskKind
+from xstilts.tasks.base import DataSource
+from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 
 LANGUAGE_ADAPTERS_JSON = "language_adapters.json"
@@ -32,7 +31,7 @@ def run_eval_phase(
 ) -> list[dict[str, Any]]:
     """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
     task = get_task(config["task"])
-    if task.kind is TaskKind.RETRIEVAL:  # no head: pooled embeddings of the encoder
+    if task.kind is RETRIEVAL:  # no head: pooled embeddings of the encoder
         return run_retrieval_eval(config, task, phase_dir, parent_dir, device)
     if parent_dir is None:
         raise XstiltsError(f"task {task.name!r}: evaluation needs a trained parent phase")
@@ -77,35 +76,9 @@ def _record_language_adapter(phase_dir: Path, language: str, used: str | None) -
     atomic_write_json(path, {**record, language: used})
 
 
-def _label_lines(examples: list[Any], predictions: dict[str, Any]) -> str:
-    return "".join(f"{predictions[e.guid]}\n" for e in examples)
-
-
-def _answer_map(examples: list[Any], predictions: dict[str, Any]) -> str:
-    return json.dumps({e.guid: predictions[e.guid] for e in examples}, ensure_ascii=False, indent=1) + "\n"
-
-
-def _choice_lines(examples: list[Any], predictions: dict[str, Any]) -> str:
-    """XTREME-R's ``run_xcopa`` output: one ``{"label": position}`` object per line."""
-    return "".join(json.dumps({"label": int(predictions[e.guid])}) + "\n" for e in examples)
-
-
-# kind -> (file extension, text of the file): XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``.
-PREDICTION_FILES: dict[str, tuple[str, Callable[[list[Any], dict[str, Any]], str]]] = {
-    TaskKind.CLASSIFICATION.value: ("tsv", _label_lines),
-    TaskKind.SPAN_EXTRACTION.value: ("json", _answer_map),
-    TaskKind.MULTIPLE_CHOICE.value: ("jsonl", _choice_lines),
-    TaskKind.TOKEN_TAGGING.value: ("tsv", tag_lines),
-}
-
-
 def _write_predictions(
-    directory: Path,
-    split: str,
-    language: str,
-    kind: TaskKind,
-    examples: list[Any],
-    predictions: dict[str, Any],
+    directory: Path, split: str, language: str, kind: Kind, examples: list[Any], predictions: dict[str, Any]
 ) -> None:
-    extension, render = PREDICTION_FILES[kind.value]
-    atomic_write_text(directory / f"{split}-{language}.{extension}", render(examples, predictions))
+    """XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``, in the kind's format."""
+    path = directory / f"{split}-{language}.{kind.prediction_extension}"
+    atomic_write_text(path, kind.render(examples, predictions))

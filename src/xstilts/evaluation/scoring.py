@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -10,27 +10,8 @@ import torch
 from xstilts.data.examples import Example
 from xstilts.data.features import Features
 from xstilts.evaluation.metrics import metric_for
-from xstilts.evaluation.predict import decode_classification, decode_spans, forward_all
-from xstilts.evaluation.tagging import decode_tagging
-from xstilts.tasks.base import Task, TaskKind
-
-# kind -> decode(examples, features, logits, labels, data settings) -> predictions by example guid
-Decoder = Callable[[Sequence[Any], Features, list[Any], Sequence[str], dict[str, Any]], dict[str, Any]]
-DECODERS: dict[str, Decoder] = {
-    TaskKind.CLASSIFICATION.value: lambda examples, features, logits, labels, data: decode_classification(
-        examples, logits, labels
-    ),
-    TaskKind.SPAN_EXTRACTION.value: lambda examples, features, logits, labels, data: decode_spans(
-        examples, features, logits, data["max_answer_length"], data["null_score_threshold"]
-    ),
-    # The highest-scoring choice's position: the argmax over an example's N scores, as for class logits.
-    TaskKind.MULTIPLE_CHOICE.value: lambda examples, features, logits, labels, data: decode_classification(
-        examples, logits, labels
-    ),
-    TaskKind.TOKEN_TAGGING.value: lambda examples, features, logits, labels, data: decode_tagging(
-        examples, features, logits, labels
-    ),
-}
+from xstilts.evaluation.predict import forward_all
+from xstilts.tasks.base import Task
 
 
 def score_set(
@@ -53,5 +34,5 @@ def score_set(
     """
     logits = forward_all(model, head, features, pad_id, data["eval_batch_size"], device, desc)
     decoding = {**data, "null_score_threshold": task.null_score_threshold}
-    predictions = DECODERS[task.kind.value](examples, features, logits, labels, decoding)
+    predictions = task.kind.decode(examples, features, logits, labels, decoding)
     return metric_for(task.metric, language)(examples, predictions), predictions

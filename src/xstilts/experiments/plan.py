@@ -15,8 +15,9 @@ from typing import Any
 from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
 from xstilts.experiments.variants import ENGLISH, MixMember, MultitaskSettings, arm_variant, as_member, training_source
+from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.encoder import model_fingerprint
-from xstilts.tasks.base import Task, TaskKind
+from xstilts.tasks.base import Task
 from xstilts.tasks.registry import all_tasks, get_task
 
 
@@ -67,7 +68,7 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> dict[str, Any]:
     select = task.select_on
     head = {
         "task": task.name,
-        "kind": task.kind.value,
+        "kind": task.kind.name,
         "labels": list(task.label_set(spec.source_for(task.name))),
         "train": {
             "task": train.task,
@@ -79,7 +80,7 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> dict[str, Any]:
             "split": select.split,
             "source": spec.source_for(select.task).model_dump(),
         },
-        "data": spec.settings_for(task.name).data_part(task.kind.value),
+        "data": spec.settings_for(task.name).data_part(task.kind.name),
     }
     if languages != [ENGLISH]:
         head["train"]["languages"] = languages
@@ -131,7 +132,7 @@ def _eval_config(spec: ExperimentSpec, task: Task, parent: str | None, model: st
         "split": task.eval_split,
         "languages": sorted(spec.languages_for(task)),
         "source": spec.source_for(task.name).model_dump(),
-        "data": spec.settings_for(task.name).data_part(task.kind.value),
+        "data": spec.settings_for(task.name).data_part(task.kind.name),
         "trust_remote_code": spec.trust_remote_code,
     }
 
@@ -139,7 +140,7 @@ def _eval_config(spec: ExperimentSpec, task: Task, parent: str | None, model: st
 def _target_stages(spec: ExperimentSpec, task: Task) -> tuple[str, ...]:
     """The target's English training phases, in order. A retrieval target has none unless it asks for SQuAD v1.1
     (``RetrievalOptions``): its evaluation reads the intermediate artefact, or the pretrained model."""
-    if task.kind is TaskKind.RETRIEVAL:
+    if task.kind is RETRIEVAL:
         return spec.retrieval_stages(task)
     return (*task.earlier_stages, task.name)
 

@@ -31,7 +31,9 @@ from xstilts.experiments.variants import (
     expand,
     training_source,
 )
-from xstilts.tasks.base import EMBEDDED, DataSource, Role, Task, TaskKind
+from xstilts.kinds.retrieval import RETRIEVAL
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import EMBEDDED, DataSource, Role, Task
 from xstilts.tasks.registry import all_tasks, closest, get_task
 from xstilts.training.settings import TrainingSettings
 
@@ -137,14 +139,14 @@ def _check(spec: ExperimentSpec) -> None:
             raise _SpecProblem(("target", i), f"{name!r} is not a target task; targets: {', '.join(targets)}")
     if len(set(spec.target)) != len(spec.target):
         raise _SpecProblem(("target",), "a target task is listed twice")
-    kinds = [tasks[name].kind.value for name in spec.target]
+    kinds = [tasks[name].kind.name for name in spec.target]
     for loc, message in method_problems(spec.method, spec.target_method, spec.adapters, kinds):
         raise _SpecProblem(loc, message)
     if len(set(spec.seeds)) != len(spec.seeds):
         raise _SpecProblem(("seeds",), "a seed is listed twice")
     for name, options in spec.tasks.items():
         task = known(name, ("tasks", name))
-        if options.retrieval is not None and task.kind is not TaskKind.RETRIEVAL:
+        if options.retrieval is not None and task.kind is not RETRIEVAL:
             raise _SpecProblem(("tasks", name, "retrieval"), f"{name!r} is not a retrieval task")
         for k, language in enumerate(options.languages or []):
             if language not in task.languages:
@@ -159,7 +161,7 @@ def _check(spec: ExperimentSpec) -> None:
             raise _SpecProblem(("tasks", name, "training", *first["loc"]), first["msg"]) from None
     for name in _tasks_used(spec):
         task, settings = tasks[name], spec.settings_for(name)
-        if task.kind is TaskKind.SPAN_EXTRACTION and settings.max_length < settings.max_query_length + 8:
+        if task.kind is SPAN_EXTRACTION and settings.max_length < settings.max_query_length + 8:
             overridden = "max_length" in spec.tasks.get(name, TaskOptions()).training
             loc = ("tasks", name, "training", "max_length") if overridden else ("training", "max_length")
             raise _SpecProblem(

@@ -27,7 +27,6 @@ from xstilts.data.hub import hub_offline
 from xstilts.errors import ModelLoadError
 from xstilts.models.encoder import load_encoder, model_fingerprint
 from xstilts.models.multitask import MultiTaskModel
-from xstilts.tasks.base import TaskKind
 
 SETUP_JSON = "adapter_setup.json"
 ADAPTERS_DIR = "adapters"
@@ -110,7 +109,7 @@ class AdapterModel(MultiTaskModel):
     def forward(self, head: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         with AdapterSetup(self.composition(head)):
             out = super().forward(head, batch)
-            if self.routes[head].language and self.head_specs[head]["kind"] == TaskKind.MASKED_LM.value:
+            if self.routes[head].language and self.heads[head].maps_to_embeddings:
                 # MAD-X: the invertible adapter's inverse takes the MLM head's output back to the embedding
                 # space before the tied decoder, as ``adapters``' own masked-LM head does.
                 out = self.encoder.invertible_adapters_forward(out, rev=True)

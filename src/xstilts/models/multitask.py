@@ -1,6 +1,7 @@
 """One encoder and a dict of heads named by task; saved as HF safetensors plus ``heads.safetensors``.
 
-Only the encoder is handed from one phase to the next (the paper's recipe); heads stay with their phase.
+Only the encoder is handed from one phase to the next (the paper's recipe); heads stay with their phase. Each head
+runs the encoder itself (``Head.forward(encoder, batch)``), so the model only routes a batch to its head.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from xstilts.artefacts import atomic_write_json, read_json
-from xstilts.models.heads import HEAD_TYPES
-
-_ENCODER_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+from xstilts.models.heads import head_type
 
 
 class MultiTaskModel(nn.Module):
@@ -27,18 +26,15 @@ class MultiTaskModel(nn.Module):
         dropout = getattr(encoder.config, "hidden_dropout_prob", 0.1)
         self.heads = nn.ModuleDict(
             {
-                name: HEAD_TYPES[spec["kind"]](hidden, spec["num_labels"], dropout, **spec.get("options", {}))
+                name: head_type(spec["kind"])(hidden, spec["num_labels"], dropout, **spec.get("options", {}))
                 for name, spec in self.head_specs.items()
             }
         )
         for head in self.heads.values():
-            if hasattr(head, "bind"):  # heads that share encoder weights (the MLM decoder is the input embeddings)
-                head.bind(encoder)
+            head.bind(encoder)
 
     def forward(self, head: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        inputs = {k: batch[k] for k in _ENCODER_INPUTS if k in batch}
-        hidden = self.encoder(**inputs).last_hidden_state
-        return self.heads[head](hidden, batch["attention_mask"])
+        return self.heads[head](self.encoder, batch)
 
     def loss(self, head: str, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.heads[head].loss(logits, batch)

@@ -8,7 +8,8 @@ from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.nli_files import read_anli_annotated_csv, read_anli_jsonl
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS, nli_examples_from_hub
 from xstilts.tasks.registry import register
 
@@ -18,7 +19,7 @@ ROUNDS = (1, 2, 3)
 @register
 class ANLI(Task):
     name = "anli"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",), "test": ("en",)}

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from xstilts.data.examples import Example
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import get_task, register
 
@@ -20,7 +21,7 @@ from xstilts.tasks.registry import get_task, register
 @register
 class ANLIPlus(Task):
     name = "anli_plus"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",)}

@@ -16,15 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from xstilts.data.examples import Example
 from xstilts.errors import XstiltsError
-
-
-class TaskKind(str, Enum):
-    CLASSIFICATION = "classification"
-    SPAN_EXTRACTION = "span_extraction"
-    MULTIPLE_CHOICE = "multiple_choice"
-    TOKEN_TAGGING = "token_tagging"
-    RETRIEVAL = "retrieval"
-    MASKED_LM = "masked_lm"
+from xstilts.kinds.base import Kind
 
 
 class Role(str, Enum):
@@ -72,7 +64,7 @@ class Task:
     """Base class of all tasks; subclasses set the class attributes and the two readers."""
 
     name: ClassVar[str]
-    kind: ClassVar[TaskKind]
+    kind: ClassVar[Kind]  # one of the registered kinds (xstilts.kinds)
     roles: ClassVar[tuple[Role, ...]]
     languages: ClassVar[tuple[str, ...]]
     splits: ClassVar[dict[str, tuple[str, ...]]]  # split -> languages that have it
@@ -132,7 +124,7 @@ class Task:
     def describe(self) -> dict[str, object]:
         return {
             "name": self.name,
-            "kind": self.kind.value,
+            "kind": self.kind.name,
             "roles": [role.value for role in self.roles],
             "languages": list(self.languages),
             "splits": {split: list(langs) for split, langs in self.splits.items()},

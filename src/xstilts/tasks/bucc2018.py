@@ -21,7 +21,8 @@ from pathlib import Path
 from xstilts.data.examples import Example
 from xstilts.data.text_pairs import read_bucc
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.retrieval import RETRIEVAL
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 BUCC_LANGUAGES = ("de", "fr", "ru", "zh")
@@ -32,7 +33,7 @@ _FILE_SPLITS: dict[str, tuple[str, ...]] = {"dev": ("dev", "sample"), "test": ("
 @register
 class BUCC2018(Task):
     name = "bucc2018"
-    kind = TaskKind.RETRIEVAL
+    kind = RETRIEVAL
     roles = (Role.TARGET,)
     languages = BUCC_LANGUAGES
     splits = {"dev": BUCC_LANGUAGES, "test": BUCC_LANGUAGES}

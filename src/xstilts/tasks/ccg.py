@@ -14,7 +14,8 @@ from pathlib import Path
 from xstilts.data.conll import read_tagging_tsv
 from xstilts.data.examples import Example
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task, TaskKind, resolve_local
+from xstilts.kinds.token_tagging import TOKEN_TAGGING
+from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task, resolve_local
 from xstilts.tasks.registry import register
 
 TAGS_FILE = "tags.txt"
@@ -42,7 +43,7 @@ def read_tag_inventory(path: Path) -> tuple[str, ...]:
 @register
 class CCG(Task):
     name = "ccg"
-    kind = TaskKind.TOKEN_TAGGING
+    kind = TOKEN_TAGGING
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",), "test": ("en",)}

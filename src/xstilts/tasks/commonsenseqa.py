@@ -13,7 +13,8 @@ from xstilts.data.choice_files import choice_label, read_jsonl, text_field
 from xstilts.data.examples import Example, MultipleChoiceExample
 from xstilts.data.hub import load_hub_split
 from xstilts.errors import DataFormatError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _KEYS = ("A", "B", "C", "D", "E")
@@ -42,7 +43,7 @@ def _example(path: Path, line: int, row: dict[str, Any], split: Split) -> Multip
 @register
 class CommonsenseQA(Task):
     name = "commonsenseqa"
-    kind = TaskKind.MULTIPLE_CHOICE
+    kind = MULTIPLE_CHOICE
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

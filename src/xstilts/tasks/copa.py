@@ -13,7 +13,8 @@ from xstilts.data.choice_files import choice_label, first_existing, read_jsonl, 
 from xstilts.data.examples import Example, MultipleChoiceExample
 from xstilts.data.hub import load_hub_split
 from xstilts.errors import DataFormatError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 COPA_LABELS = ("0", "1")
@@ -70,7 +71,7 @@ def copa_examples_from_hub(rows: Any, guid_prefix: str) -> list[MultipleChoiceEx
 @register
 class COPA(Task):
     name = "copa"
-    kind = TaskKind.MULTIPLE_CHOICE
+    kind = MULTIPLE_CHOICE
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

@@ -11,7 +11,8 @@ from pathlib import Path
 from xstilts.data.choice_files import choice_label, read_csv_with_header
 from xstilts.data.examples import Example, MultipleChoiceExample
 from xstilts.data.hub import load_hub_split
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _ANSWERS = ("answer0", "answer1", "answer2", "answer3")
@@ -23,7 +24,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation"}
 @register
 class CosmosQA(Task):
     name = "cosmosqa"
-    kind = TaskKind.MULTIPLE_CHOICE
+    kind = MULTIPLE_CHOICE
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

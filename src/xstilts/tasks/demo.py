@@ -13,7 +13,9 @@ from xstilts.data.examples import Example
 from xstilts.data.squad_json import read_squad_json
 from xstilts.data.tsv import read_pawsx_tsv, read_xtreme_pair_tsv
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import EMBEDDED, DataSource, Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import EMBEDDED, DataSource, Role, Split, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
 
@@ -30,7 +32,7 @@ class _Embedded(Task):
 @register
 class DemoNLI(_Embedded):
     name = "demo_nli"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.TARGET,)
     languages = DEMO_NLI_LANGUAGES
     splits = {"train": ("en",), "dev": ("en",), "test": DEMO_NLI_LANGUAGES}
@@ -50,7 +52,7 @@ class DemoNLI(_Embedded):
 @register
 class DemoQA(_Embedded):
     name = "demo_qa"
-    kind = TaskKind.SPAN_EXTRACTION
+    kind = SPAN_EXTRACTION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}
@@ -69,7 +71,7 @@ class DemoQA(_Embedded):
 @register
 class DemoParaphrase(_Embedded):
     name = "demo_para"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

@@ -21,7 +21,8 @@ from pathlib import Path
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
 from xstilts.data.text_pairs import read_xquad_r
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.retrieval import RETRIEVAL
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 LAREQA_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
@@ -30,7 +31,7 @@ LAREQA_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", 
 @register
 class LAReQA(Task):
     name = "lareqa"
-    kind = TaskKind.RETRIEVAL
+    kind = RETRIEVAL
     roles = (Role.TARGET,)
     languages = LAREQA_LANGUAGES
     splits = {"test": LAREQA_LANGUAGES}

@@ -15,7 +15,8 @@ from pathlib import Path
 from xstilts.data.examples import Example, RetrievalExample
 from xstilts.data.mewsli import read_entities, read_mentions
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.retrieval import RETRIEVAL
+from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MEWSLI_X_LANGUAGES = ("ar", "de", "en", "es", "fa", "ja", "pl", "ro", "ta", "tr", "uk")
@@ -24,7 +25,7 @@ MEWSLI_X_LANGUAGES = ("ar", "de", "en", "es", "fa", "ja", "pl", "ro", "ta", "tr"
 @register
 class MewsliX(Task):
     name = "mewsli_x"
-    kind = TaskKind.RETRIEVAL
+    kind = RETRIEVAL
     roles = (Role.TARGET,)
     languages = MEWSLI_X_LANGUAGES
     splits = {"dev": MEWSLI_X_LANGUAGES, "test": MEWSLI_X_LANGUAGES}

@@ -14,7 +14,8 @@ from pathlib import Path
 from xstilts.analysis.typology import LANGUAGES
 from xstilts.data.examples import Example, TextExample
 from xstilts.data.text import read_hub_text, read_text_file, text_file
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.masked_lm import MASKED_LM
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MLM_LANGUAGES = tuple(LANGUAGES)
@@ -23,7 +24,7 @@ MLM_LANGUAGES = tuple(LANGUAGES)
 @register
 class MaskedLanguageModelling(Task):
     name = "mlm"
-    kind = TaskKind.MASKED_LM
+    kind = MASKED_LM
     roles = (Role.INTERMEDIATE,)
     languages = MLM_LANGUAGES
     splits = {"train": MLM_LANGUAGES}

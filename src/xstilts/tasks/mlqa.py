@@ -12,7 +12,8 @@ from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MLQA_LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
@@ -22,7 +23,7 @@ _HUB_SPLITS = {"dev": "validation", "test": "test"}
 @register
 class MLQA(Task):
     name = "mlqa"
-    kind = TaskKind.SPAN_EXTRACTION
+    kind = SPAN_EXTRACTION
     roles = (Role.TARGET,)
     languages = MLQA_LANGUAGES
     splits = {"dev": MLQA_LANGUAGES, "test": MLQA_LANGUAGES}

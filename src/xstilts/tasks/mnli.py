@@ -9,7 +9,8 @@ from typing import Any
 from xstilts.data.examples import ClassificationExample, Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.tsv import check_label, read_tsv_with_header
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 NLI_LABELS = ("contradiction", "entailment", "neutral")
@@ -22,7 +23,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation_matched"}
 @register
 class MNLI(Task):
     name = "mnli"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

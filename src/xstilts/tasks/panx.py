@@ -10,7 +10,8 @@ from xstilts.data.conll import read_panx_raw, read_tagging_tsv, tagging_examples
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.token_tagging import TOKEN_TAGGING
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 PANX_LANGUAGES = TASK_LANGUAGES["xtreme-r"]["panx"]
@@ -24,7 +25,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 @register
 class PANX(Task):
     name = "panx"
-    kind = TaskKind.TOKEN_TAGGING
+    kind = TOKEN_TAGGING
     roles = (Role.TARGET,)
     languages = PANX_LANGUAGES
     splits = {"train": ("en",), "dev": PANX_LANGUAGES, "test": PANX_LANGUAGES}

@@ -7,7 +7,8 @@ from pathlib import Path
 from xstilts.data.examples import ClassificationExample, Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.tsv import read_pawsx_tsv, read_xtreme_pair_tsv
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 PAWSX_LANGUAGES = ("de", "en", "es", "fr", "ja", "ko", "zh")
@@ -18,7 +19,7 @@ _OFFICIAL_FILES = {"train": "train.tsv", "dev": "dev_2k.tsv", "test": "test_2k.t
 @register
 class PAWSX(Task):
     name = "pawsx"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.TARGET,)
     languages = PAWSX_LANGUAGES
     splits = {"train": ("en",), "dev": PAWSX_LANGUAGES, "test": PAWSX_LANGUAGES}

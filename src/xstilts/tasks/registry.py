@@ -23,7 +23,7 @@ def _load_all() -> None:
     import xstilts.tasks as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in {"base", "registry"}:
+        if module.name not in {"base", "registry", "loading"}:
             importlib.import_module(f"{package.__name__}.{module.name}")
 
 

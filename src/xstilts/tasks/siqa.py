@@ -12,7 +12,8 @@ from xstilts.data.choice_files import choice_label, first_existing, read_jsonl, 
 from xstilts.data.examples import Example, MultipleChoiceExample
 from xstilts.data.hub import load_hub_split
 from xstilts.errors import DataFormatError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _ANSWERS = ("answerA", "answerB", "answerC")
@@ -53,7 +54,7 @@ def _read_official(path: Path, labels_path: Path, split: Split) -> list[Multiple
 @register
 class SocialIQa(Task):
     name = "siqa"
-    kind = TaskKind.MULTIPLE_CHOICE
+    kind = MULTIPLE_CHOICE
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

@@ -7,7 +7,8 @@ from pathlib import Path
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.nli_files import read_snli_jsonl
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS, nli_examples_from_hub
 from xstilts.tasks.registry import register
 
@@ -17,7 +18,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 @register
 class SNLI(Task):
     name = "snli"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",), "test": ("en",)}

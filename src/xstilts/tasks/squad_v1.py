@@ -7,7 +7,8 @@ from pathlib import Path
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _LOCAL_FILES = {"train": "train-v1.1.json", "dev": "dev-v1.1.json"}
@@ -17,7 +18,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation"}
 @register
 class SQuADv1(Task):
     name = "squad_v1"
-    kind = TaskKind.SPAN_EXTRACTION
+    kind = SPAN_EXTRACTION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

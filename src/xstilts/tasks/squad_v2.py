@@ -12,7 +12,8 @@ from pathlib import Path
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _LOCAL_FILES = {"train": "train-v2.0.json", "dev": "dev-v2.0.json"}
@@ -22,7 +23,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation"}
 @register
 class SQuADv2(Task):
     name = "squad_v2"
-    kind = TaskKind.SPAN_EXTRACTION
+    kind = SPAN_EXTRACTION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

@@ -7,7 +7,8 @@ from pathlib import Path
 from xstilts.data.examples import ClassificationExample, Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.tsv import check_label, read_tsv_with_header
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _LOCAL_FILES = {"train": "train.tsv", "dev": "dev.tsv"}
@@ -17,7 +18,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation"}
 @register
 class SST2(Task):
     name = "sst2"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

@@ -20,7 +20,8 @@ from pathlib import Path
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
 from xstilts.data.hub import load_hub_split
 from xstilts.data.text_pairs import read_tatoeba
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.retrieval import RETRIEVAL
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 # XTREME's language codes -> LASER's file codes (XTREME's utils_preprocess.py mapping; XTREME-R adds the last 5).
@@ -38,7 +39,7 @@ TATOEBA_LANGUAGES = tuple(sorted(TATOEBA_CODES))
 @register
 class Tatoeba(Task):
     name = "tatoeba"
-    kind = TaskKind.RETRIEVAL
+    kind = RETRIEVAL
     roles = (Role.TARGET,)
     languages = TATOEBA_LANGUAGES
     splits = {"test": TATOEBA_LANGUAGES}

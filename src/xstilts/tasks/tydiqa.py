@@ -14,7 +14,8 @@ from xstilts.data.examples import Example, SpanExample
 from xstilts.data.hub import load_hub_split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
 from xstilts.errors import DataFormatError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 # TyDiQA names each question's language in its id: "<language name>-<number>-<n>".
@@ -51,7 +52,7 @@ def of_language(examples: list[SpanExample], language: str) -> list[SpanExample]
 @register
 class TyDiQA(Task):
     name = "tydiqa"
-    kind = TaskKind.SPAN_EXTRACTION
+    kind = SPAN_EXTRACTION
     roles = (Role.TARGET,)
     languages = TYDIQA_LANGUAGES
     splits = {"train": ("en",), "test": TYDIQA_LANGUAGES}

@@ -22,7 +22,8 @@ from xstilts.data.conll import find_ud_files, read_conllu, read_tagging_tsv, tag
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.token_tagging import TOKEN_TAGGING
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 UDPOS_LANGUAGES = TASK_LANGUAGES["xtreme-r"]["udpos"]
@@ -90,7 +91,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 @register
 class UDPOS(Task):
     name = "udpos"
-    kind = TaskKind.TOKEN_TAGGING
+    kind = TOKEN_TAGGING
     roles = (Role.TARGET,)
     languages = UDPOS_LANGUAGES
     splits = {

@@ -12,7 +12,8 @@ from pathlib import Path
 from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.copa import COPA_LABELS, copa_examples_from_hub, copa_files, read_copa_jsonl
 from xstilts.tasks.registry import register
 
@@ -23,7 +24,7 @@ _HUB_SPLITS = {"dev": "validation", "test": "test"}
 @register
 class XCOPA(Task):
     name = "xcopa"
-    kind = TaskKind.MULTIPLE_CHOICE
+    kind = MULTIPLE_CHOICE
     roles = (Role.TARGET,)
     languages = XCOPA_LANGUAGES
     splits = {"dev": XCOPA_LANGUAGES, "test": XCOPA_LANGUAGES}

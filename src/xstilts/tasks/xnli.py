@@ -7,7 +7,8 @@ from pathlib import Path
 from xstilts.data.examples import ClassificationExample, Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.tsv import check_label, read_tsv_with_header, read_xtreme_pair_tsv
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
 
@@ -24,7 +25,7 @@ _MT_LABELS = {"contradictory": "contradiction"}  # XNLI-MT's spelling
 @register
 class XNLI(Task):
     name = "xnli"
-    kind = TaskKind.CLASSIFICATION
+    kind = CLASSIFICATION
     roles = (Role.TARGET,)
     languages = XNLI_LANGUAGES
     splits = {"train": TRANSLATE_TRAIN_LANGUAGES, "dev": XNLI_LANGUAGES, "test": XNLI_LANGUAGES}

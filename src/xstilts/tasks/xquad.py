@@ -7,7 +7,8 @@ from pathlib import Path
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.kinds.span_extraction import SPAN_EXTRACTION
+from xstilts.tasks.base import Role, Split, SplitRef, Task
 from xstilts.tasks.registry import register
 
 XQUAD_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
@@ -16,7 +17,7 @@ XQUAD_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "
 @register
 class XQuAD(Task):
     name = "xquad"
-    kind = TaskKind.SPAN_EXTRACTION
+    kind = SPAN_EXTRACTION
     roles = (Role.TARGET,)
     languages = XQUAD_LANGUAGES
     splits = {"test": XQUAD_LANGUAGES}

@@ -6,7 +6,7 @@ in ``adapters.madx.languages``, plus ``xstilts_language_adapter.json`` saying wh
 directory appears complete or not at all (written beside it, then renamed); an interrupted training resumes
 from its checkpoints in ``.<name>.train_state`` next to it.
 
-The MLM head is the ``mlm`` task's (``models.mlm_head``), started from the checkpoint's own pretrained MLM head
+The MLM head is the ``masked_lm`` kind's (``kinds.masked_lm``), started from the checkpoint's own pretrained MLM head
 where it has one (RoBERTa's ``lm_head``, BERT's ``cls.predictions``), as when ``adapters`` trains a language
 adapter on ``AutoModelForMaskedLM``; its transform is trained with the adapter, its decoder is the frozen input
 embeddings. As in MAD-X, the invertible adapter's inverse maps the head's output back to the embedding space
@@ -26,12 +26,13 @@ from transformers import set_seed
 from xstilts.artefacts import atomic_write_json
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache
-from xstilts.data.loading import load_examples, load_features
 from xstilts.errors import XstiltsError
+from xstilts.kinds.masked_lm import MASKED_LM
 from xstilts.models.adapters import AdapterModel, Route, language_adapter, load_base
 from xstilts.models.encoder import model_fingerprint
 from xstilts.models.mlm_head import pretrained_mlm_head
-from xstilts.tasks.base import DataSource, TaskKind
+from xstilts.tasks.base import DataSource
+from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import make_accelerator, train
 from xstilts.training.settings import TrainingSettings
@@ -61,7 +62,7 @@ def train_language_adapter(
     name = language_adapter(language)
     encoder.add_adapter(name, config=AdapterConfig.load("seq_bn_inv", reduction_factor=reduction_factor))
     encoder.train_adapter(name)
-    head = {"kind": TaskKind.MASKED_LM.value, "labels": [], "num_labels": 0, "options": {}}
+    head = {"kind": MASKED_LM.name, "labels": [], "num_labels": 0, "options": {}}
     mlm = AdapterModel(encoder, {MLM_TASK: head}, {MLM_TASK: Route((), True)}, base, {language: name}, language)
     pretrained = pretrained_mlm_head(model, revision, trust_remote_code)
     if pretrained is not None:

@@ -20,6 +20,7 @@ from adapters.composition import Stack
 
 from xstilts.artefacts import read_json
 from xstilts.errors import ModelLoadError
+from xstilts.kinds.masked_lm import MASKED_LM
 from xstilts.models.adapters import (
     INTERMEDIATE,
     SETUP_JSON,
@@ -36,7 +37,6 @@ from xstilts.models.adapters import (
 from xstilts.models.encoder import load_encoder, model_fingerprint
 from xstilts.models.mlm_head import pretrained_mlm_head
 from xstilts.models.multitask import MultiTaskModel
-from xstilts.tasks.base import TaskKind
 
 
 def build_train_model(
@@ -63,7 +63,7 @@ def build_train_model(
 def _start_mlm_heads_from_checkpoint(model: MultiTaskModel, config: dict[str, Any]) -> None:
     """Continued MLM continues the checkpoint's own MLM head where it has one: a random head would start at a
     loss of ln(vocabulary) and send large gradients into the pretrained encoder."""
-    names = [name for name, spec in model.head_specs.items() if spec["kind"] == TaskKind.MASKED_LM.value]
+    names = [name for name, spec in model.head_specs.items() if spec["kind"] == MASKED_LM.name]
     if not names:
         return
     weights = pretrained_mlm_head(config["model"]["name"], config["model"]["revision"], config["trust_remote_code"])

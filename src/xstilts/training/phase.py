@@ -16,11 +16,11 @@ from transformers import set_seed
 
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache, Features
-from xstilts.data.loading import load_examples, load_features
 from xstilts.data.samplers import Sampling
 from xstilts.evaluation.scoring import score_set
-from xstilts.models.heads import HEAD_TYPES
+from xstilts.models.heads import head_type
 from xstilts.tasks.base import DataSource
+from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
 from xstilts.training.methods import build_train_model
@@ -31,7 +31,7 @@ ENGLISH = "en"  # training data and model selection default to English (the pape
 
 
 def _head_spec(head: dict[str, Any]) -> dict[str, Any]:
-    options = HEAD_TYPES[head["kind"]].options(head["data"])
+    options = head_type(head["kind"]).options(head["data"])
     return {"kind": head["kind"], "labels": head["labels"], "num_labels": len(head["labels"]), "options": options}
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xstilts.tasks.base import TaskKind
+from xstilts.kinds import all_kinds, get_kind
 
 # Fields that shape the data of one task (featurization, sampling caps); the rest belong to the optimizer.
 DATA_FIELDS = (
@@ -21,7 +21,6 @@ DATA_FIELDS = (
     "retrieval_layer",
     "retrieval_pooling",
 )
-RETRIEVAL_FIELDS = ("retrieval_layer", "retrieval_pooling")
 
 
 class TrainingSettings(BaseModel):
@@ -67,13 +66,11 @@ class TrainingSettings(BaseModel):
     )
 
     def data_part(self, kind: str | None = None) -> dict[str, object]:
-        """A task's data settings; the retrieval ones only for a retrieval task (``kind``), so that they are
-        part of its phase ids and of no other task's."""
-        return {
-            name: getattr(self, name)
-            for name in DATA_FIELDS
-            if kind == TaskKind.RETRIEVAL.value or name not in RETRIEVAL_FIELDS
-        }
+        """A task's data settings; a kind's own settings (retrieval's layer and pooling) only for a task of that
+        ``kind``, so that they are part of its phase ids and of no other task's."""
+        owned = {name for other in all_kinds().values() for name in other.own_data_fields}
+        mine = set(get_kind(kind).own_data_fields) if kind else set()
+        return {name: getattr(self, name) for name in DATA_FIELDS if name not in owned or name in mine}
 
     def optimizer_part(self) -> dict[str, object]:
         return {name: value for name, value in self.model_dump().items() if name not in DATA_FIELDS}
