@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 
 from xstilts.data.features import Features
 from xstilts.tasks.base import DataSource
@@ -327,15 +326,3 @@ def logits_of(n: int, starts: dict[int, float], ends: dict[int, float]) -> np.nd
     for i, v in ends.items():
         row[i, 1] = v
     return row
-
-
-class FixedHidden(torch.nn.Module):
-    """An encoder stand-in whose last hidden states are given: for testing a head on known hidden states (heads
-    run the encoder themselves)."""
-
-    def __init__(self, hidden: torch.Tensor) -> None:
-        super().__init__()
-        self.hidden = hidden
-
-    def forward(self, **inputs: torch.Tensor) -> Any:
-        return type("Output", (), {"last_hidden_state": self.hidden})()

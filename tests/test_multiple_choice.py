@@ -13,7 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from tests import choice_builders
-from tests.builders import FixedHidden
+from tests.head_builders import FixedHidden
 from xstilts.data.batching import collate, evaluation_batches
 from xstilts.data.examples import MultipleChoiceExample
 from xstilts.data.features import Features

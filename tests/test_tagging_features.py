@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.builders import FixedHidden
+from tests.head_builders import FixedHidden
 from xstilts.data.batching import collate
 from xstilts.data.examples import TaggingExample
 from xstilts.data.features import Features
