@@ -73,7 +73,7 @@ def plan_table(plan: list[Any], statuses: dict[str, str]) -> Table:
 
 def tasks_table(descriptions: list[dict[str, Any]]) -> Table:
     table = Table(title="registered tasks")
-    for column in ("task", "kind", "roles", "languages", "splits", "trained on", "hub", "local files"):
+    for column in ("task", "kind", "roles", "languages", "splits", "trained on", "hub", "local files", "origin"):
         table.add_column(column, overflow="fold")
     for d in descriptions:
         table.add_row(
@@ -85,6 +85,7 @@ def tasks_table(descriptions: list[dict[str, Any]]) -> Table:
             d["train_from"],
             d["hub"],
             d["local"],
+            d["origin"],
         )
     return table
 

@@ -25,7 +25,8 @@ from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.phase import run_eval_phase
 from xstilts.experiments.plan import Phase
-from xstilts.experiments.store import PLAN_JSON, STORE_NAME, ResultsStore
+from xstilts.experiments.spec import load_resolved_plugins
+from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import TRAIN_STATE, run_train_phase
 
@@ -120,7 +121,9 @@ def planned_phase(run_dir: Path, phase_id: str) -> Phase:
 
 
 def run_planned_phase(run_dir: Path, phase_id: str, cache: FeatureCache) -> str:
-    """``xstilts run-phase``: runs one phase of a planned run unless it is done; its parent must be done."""
+    """``xstilts run-phase``: runs one phase of a planned run unless it is done; its parent must be done. The
+    experiment's plugins are imported first, so their tasks are registered in this process too."""
+    load_resolved_plugins(run_dir / RESOLVED_SPEC)
     phase = planned_phase(run_dir, phase_id)
     if is_done(phase_dir(run_dir, phase.id)):
         return f"{phase.label} ({phase.id}): done, skipped"

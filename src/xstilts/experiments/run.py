@@ -17,12 +17,10 @@ from xstilts.experiments.parallel import ParallelExecutor
 from xstilts.experiments.plan import Phase, build_plan
 from xstilts.experiments.slurm import SlurmExecutor
 from xstilts.experiments.spec import ExperimentSpec, write_resolved
-from xstilts.experiments.store import PLAN_JSON, STORE_NAME, ResultsStore
+from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
 from xstilts.models.encoder import check_model
 from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
-
-RESOLVED_SPEC = "experiment.yaml"
 
 
 def xstilts_home() -> Path:

@@ -34,6 +34,7 @@ from xstilts.experiments.variants import (
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
 from xstilts.tasks.base import EMBEDDED, DataSource, Role, Task
+from xstilts.tasks.plugins import load_plugins
 from xstilts.tasks.registry import all_tasks, closest, get_task
 from xstilts.training.settings import TrainingSettings
 
@@ -65,6 +66,9 @@ class ExperimentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    plugins: list[str] = Field(
+        default_factory=list, description="modules (or .py files beside the experiment) that register tasks or kinds"
+    )
     model: str
     model_revision: str | None = None
     trust_remote_code: bool = False
@@ -347,6 +351,10 @@ def load_spec(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Experi
                 return f"--set {assignment}"
         return f"{path}:{_line_of(root, loc)}"
 
+    plugins = data.get("plugins") or []
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"{path}:{_line_of(root, ('plugins',))}: plugins: expected a list of module names or files")
+    load_plugins(plugins, path.parent)
     try:
         spec = _anchor_paths(ExperimentSpec.model_validate(data), path.parent)
         _check(spec)
@@ -365,7 +373,9 @@ def load_spec(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Experi
 
 
 def _anchor_paths(spec: ExperimentSpec, base: Path) -> ExperimentSpec:
-    """Relative paths in an experiment file mean relative to that file, not to where xstilts is run."""
+    """Relative paths in an experiment file mean relative to that file, not to where xstilts is run; a plugin module
+    that lies beside the file becomes its path, so that ``xstilts run-phase`` finds it from anywhere."""
+    spec.plugins = [_anchored_plugin(name, base) for name in spec.plugins]
     if spec.model.startswith((".", "~")) or (base / spec.model).exists():
         spec.model = str((base / Path(spec.model).expanduser()).resolve())
     for options in spec.tasks.values():
@@ -380,6 +390,20 @@ def _anchor_paths(spec: ExperimentSpec, base: Path) -> ExperimentSpec:
             if data is not None and data.source == "local" and data.path and not data.path.startswith(EMBEDDED):
                 data.path = str((base / Path(data.path).expanduser()).resolve())
     return spec
+
+
+def _anchored_plugin(name: str, base: Path) -> str:
+    if name.endswith(".py"):
+        return str((base / Path(name).expanduser()).resolve())
+    beside = base / f"{name.replace('.', '/')}.py"
+    return str(beside.resolve()) if beside.is_file() else name
+
+
+def load_resolved_plugins(path: Path) -> None:
+    """Imports the plugins a resolved experiment file (``write_resolved``) names: what a ``run-phase`` process does
+    before it looks its phase's tasks up."""
+    if path.is_file():
+        load_plugins((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("plugins") or [], path.parent)
 
 
 def write_resolved(spec: ExperimentSpec, path: Path) -> None:

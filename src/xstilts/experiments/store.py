@@ -17,6 +17,7 @@ from xstilts.artefacts import PHASE_JSON, is_done, read_json
 
 STORE_NAME = "results.sqlite"
 PLAN_JSON = "plan.json"
+RESOLVED_SPEC = "experiment.yaml"  # the experiment as it was run, resolved (``spec.write_resolved``)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS phases (

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from xstilts.data.examples import Example
 from xstilts.errors import XstiltsError
 from xstilts.kinds.base import Kind
+from xstilts.tasks.plugins import origin_of
 
 
 class Role(str, Enum):
@@ -138,4 +139,5 @@ class Task:
             "local": self.local_layout,
             "default_source": self.default_source.model_dump(exclude_none=True),
             "description": self.description,
+            "origin": origin_of(type(self).__module__),
         }

@@ -1,4 +1,5 @@
-"""The task registry: tasks register themselves by name with a decorator when their module is imported."""
+"""The task registry: tasks register themselves by name with a decorator when their module is imported; the
+built-in tasks' modules and the installed plugins (``tasks.plugins``) are imported on first use."""
 
 from __future__ import annotations
 
@@ -8,23 +9,30 @@ import pkgutil
 
 from xstilts.errors import XstiltsError
 from xstilts.tasks.base import Task
+from xstilts.tasks.plugins import load_entry_points, origin_of
 
 _TASKS: dict[str, Task] = {}
 
 
 def register(cls: type[Task]) -> type[Task]:
     if cls.name in _TASKS:
-        raise RuntimeError(f"task {cls.name!r} registered twice")
+        raise RuntimeError(f"task {cls.name!r} registered twice ({origin_of(cls.__module__)})")
     _TASKS[cls.name] = cls()
     return cls
+
+
+def origin(task: Task) -> str:
+    """``built-in``, or the module of the plugin that registered the task."""
+    return origin_of(type(task).__module__)
 
 
 def _load_all() -> None:
     import xstilts.tasks as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in {"base", "registry", "loading"}:
+        if module.name not in {"base", "registry", "loading", "plugins"}:
             importlib.import_module(f"{package.__name__}.{module.name}")
+    load_entry_points()
 
 
 def all_tasks() -> dict[str, Task]:
