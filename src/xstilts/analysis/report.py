@@ -15,12 +15,13 @@ from statistics import fmean
 from typing import Any
 
 from xstilts.analysis import dimensions, figures, scores
-from xstilts.analysis.aggregates import TASK_LANGUAGES, benchmark_scores, missing_languages
+from xstilts.analysis.aggregates import benchmark_scores, missing_languages
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import ReportTable
 from xstilts.analysis.typology import language_info, language_order, uriel_distances
 from xstilts.artefacts import atomic_write_text
+from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.experiments.store import current_metrics, current_phases
 from xstilts.experiments.variants import baseline_of, is_baseline, variant_sort_key
 

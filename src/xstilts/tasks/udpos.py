@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.analysis.aggregates import TASK_LANGUAGES
+from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.conll import find_ud_files, read_conllu, read_tagging_tsv, tagging_examples_from_hub
 from xstilts.data.examples import Example
 from xstilts.data.hub import load_hub_split
