@@ -17,6 +17,7 @@ from xstilts.data.batching import collate, evaluation_batches
 from xstilts.data.examples import MultipleChoiceExample
 from xstilts.data.featurize_choice import featurize_multiple_choice
 from xstilts.data.loading import FEATURIZERS
+from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError
 from xstilts.evaluation.metrics import METRICS
 from xstilts.evaluation.phase import PREDICTION_FILES
@@ -25,7 +26,6 @@ from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
 from xstilts.models.choice_head import MultipleChoiceHead
 from xstilts.models.heads import HEAD_TYPES
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.xcopa import XCOPA_LANGUAGES
 

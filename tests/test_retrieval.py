@@ -23,6 +23,7 @@ from tests.retrieval_files import (
 )
 from xstilts.cli import app
 from xstilts.data.examples import RetrievalItem
+from xstilts.data.sources import DataSource
 from xstilts.errors import ConfigError, XstiltsError
 from xstilts.evaluation.metrics.bucc import best_threshold, bucc_f1
 from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k, unique_rows
@@ -38,7 +39,6 @@ from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import default_layer, pool, resolve_layer
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 
 # --- pooling ------------------------------------------------------------------------------------------------------

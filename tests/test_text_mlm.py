@@ -13,6 +13,7 @@ from transformers import AutoModel, AutoTokenizer
 from tests.builders import LANGUAGE_WORDS
 from xstilts.data.batching import collate
 from xstilts.data.examples import TextExample
+from xstilts.data.sources import DataSource
 from xstilts.data.text import (
     IGNORE_INDEX,
     LABELS,
@@ -24,7 +25,6 @@ from xstilts.data.text import (
 )
 from xstilts.errors import DataFormatError, XstiltsError
 from xstilts.models.multitask import MultiTaskModel
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 
 

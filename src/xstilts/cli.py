@@ -213,8 +213,8 @@ def train_language_adapter(
     seed: Annotated[int, typer.Option(min=0)] = 1,
 ) -> None:
     """Train a MAD-X language adapter with masked language modelling on plain text, for adapters.madx.languages."""
+    from xstilts.data.sources import DataSource
     from xstilts.experiments.run import feature_cache
-    from xstilts.tasks.base import DataSource
     from xstilts.training.language_adapter import train_language_adapter as train
     from xstilts.training.settings import TrainingSettings
 

@@ -12,8 +12,9 @@ from xstilts.data.features import FeatureCache, Features, cache_key, tokenizer_f
 from xstilts.data.featurize import featurize_classification, featurize_spans
 from xstilts.data.featurize_choice import featurize_multiple_choice
 from xstilts.data.featurize_tagging import featurize_tagging
+from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.data.text import featurize_masked_lm
-from xstilts.tasks.base import DataSource, Split, Task, TaskKind, resolve_local
+from xstilts.tasks.base import Task, TaskKind
 
 TOKENIZE_CHUNK = 20_000
 

@@ -27,8 +27,8 @@ import numpy as np
 
 from xstilts.data.examples import TextExample
 from xstilts.data.features import Features
+from xstilts.data.sources import DataSource, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource, resolve_local
 
 MLM_PROBABILITY = 0.15  # BERT / XLM-R pretraining
 MASK_FRACTION = 0.8  # of the selected tokens: replaced by the mask token

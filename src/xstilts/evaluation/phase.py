@@ -16,12 +16,13 @@ from tqdm.auto import tqdm
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.data.loading import load_examples, load_features
+from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval_phase import run_retrieval_eval
 from xstilts.evaluation.scoring import score_set
 from xstilts.evaluation.tagging import tag_lines
 from xstilts.models.adapters import load_phase_model, use_language
-from xstilts.tasks.base import DataSource, TaskKind
+from xstilts.tasks.base import TaskKind
 from xstilts.tasks.registry import get_task
 
 LANGUAGE_ADAPTERS_JSON = "language_adapters.json"

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.examples import RetrievalExample
+from xstilts.data.sources import DataSource, Split
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.metrics.bucc import (
     best_threshold,
@@ -33,7 +34,7 @@ from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top
 from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import resolve_layer
-from xstilts.tasks.base import DataSource, Split, Task
+from xstilts.tasks.base import Task
 
 
 @dataclass

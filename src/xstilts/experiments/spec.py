@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xstilts.artefacts import atomic_write_text
+from xstilts.data.sources import EMBEDDED, DataSource
 from xstilts.errors import ConfigError, XstiltsError
 from xstilts.experiments.executor_settings import ExecutorSettings
 from xstilts.experiments.methods import AdapterOptions, Method, TargetMethod, anchor_adapter_paths, method_problems
@@ -31,7 +32,7 @@ from xstilts.experiments.variants import (
     expand,
     training_source,
 )
-from xstilts.tasks.base import EMBEDDED, DataSource, Role, Task, TaskKind
+from xstilts.tasks.base import Role, Task, TaskKind
 from xstilts.tasks.registry import all_tasks, closest, get_task
 from xstilts.training.settings import TrainingSettings
 

@@ -23,8 +23,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import DataSource, SplitRef, Task
+from xstilts.tasks.base import SplitRef, Task
 from xstilts.tasks.mlm import MaskedLanguageModelling
 
 MLM = MaskedLanguageModelling.name

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from xstilts.data.examples import Example
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.data.sources import Split
+from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import get_task, register
 

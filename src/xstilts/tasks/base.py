@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import ClassVar, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import ClassVar
 
 from xstilts.data.examples import Example
+from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.errors import XstiltsError
 
 
@@ -30,34 +29,6 @@ class TaskKind(str, Enum):
 class Role(str, Enum):
     INTERMEDIATE = "intermediate"
     TARGET = "target"
-
-
-Split = Literal["train", "dev", "test"]
-
-
-EMBEDDED = "embedded:"
-EMBEDDED_ROOT = Path(__file__).resolve().parent.parent / "demo" / "data"
-
-
-class DataSource(BaseModel):
-    """Where a task's files come from: the hub (default) or a local directory in the official format.
-
-    A local path ``embedded:NAME`` means the data shipped inside the package (``xstilts/demo/data/NAME``);
-    it keeps phase ids the same wherever the package is installed.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    source: Literal["hub", "local"] = "hub"
-    path: str | None = None
-    dataset: str | None = None
-    revision: str | None = None
-
-
-def resolve_local(path: str) -> Path:
-    if path.startswith(EMBEDDED):
-        return EMBEDDED_ROOT / path[len(EMBEDDED) :]
-    return Path(path).expanduser()
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example
+from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_bucc
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
 BUCC_LANGUAGES = ("de", "fr", "ru", "zh")

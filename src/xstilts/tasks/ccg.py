@@ -13,8 +13,9 @@ from pathlib import Path
 
 from xstilts.data.conll import read_tagging_tsv
 from xstilts.data.examples import Example
+from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task, TaskKind, resolve_local
+from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
 TAGS_FILE = "tags.txt"

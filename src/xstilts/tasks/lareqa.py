@@ -19,9 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
+from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_xquad_r
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
 LAREQA_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")

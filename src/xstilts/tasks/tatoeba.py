@@ -19,8 +19,9 @@ from pathlib import Path
 
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
 from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_tatoeba
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
 # XTREME's language codes -> LASER's file codes (XTREME's utils_preprocess.py mapping; XTREME-R adds the last 5).

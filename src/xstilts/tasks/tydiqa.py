@@ -12,9 +12,10 @@ from pathlib import Path
 
 from xstilts.data.examples import Example, SpanExample
 from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
 from xstilts.errors import DataFormatError
-from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
+from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
 # TyDiQA names each question's language in its id: "<language name>-<number>-<n>".

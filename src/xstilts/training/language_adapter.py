@@ -27,11 +27,12 @@ from xstilts.artefacts import atomic_write_json
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache
 from xstilts.data.loading import load_examples, load_features
+from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.models.adapters import AdapterModel, Route, language_adapter, load_base
 from xstilts.models.encoder import model_fingerprint
 from xstilts.models.mlm_head import pretrained_mlm_head
-from xstilts.tasks.base import DataSource, TaskKind
+from xstilts.tasks.base import TaskKind
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import make_accelerator, train
 from xstilts.training.settings import TrainingSettings

@@ -18,9 +18,9 @@ from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache, Features
 from xstilts.data.loading import load_examples, load_features
 from xstilts.data.samplers import Sampling
+from xstilts.data.sources import DataSource
 from xstilts.evaluation.scoring import score_set
 from xstilts.models.heads import HEAD_TYPES
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
 from xstilts.training.methods import build_train_model
