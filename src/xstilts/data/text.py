@@ -74,7 +74,7 @@ def read_hub_text(spec: str, revision: str | None, language: str, limit: int | N
     """The ``text`` column of a hub dataset's train split, streamed so that ``limit`` reads only what it keeps."""
     import datasets
 
-    from xstilts.data.hub import hub_offline
+    from xstilts.hub import hub_offline
 
     dataset, config = split_hub_dataset(spec, language)
     try:

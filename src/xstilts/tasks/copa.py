@@ -11,9 +11,9 @@ from typing import Any
 
 from xstilts.data.choice_files import choice_label, first_existing, read_jsonl, text_field
 from xstilts.data.examples import Example, MultipleChoiceExample
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
 from xstilts.errors import DataFormatError
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 

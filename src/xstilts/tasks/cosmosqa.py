@@ -10,8 +10,8 @@ from pathlib import Path
 
 from xstilts.data.choice_files import choice_label, read_csv_with_header
 from xstilts.data.examples import Example, MultipleChoiceExample
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 

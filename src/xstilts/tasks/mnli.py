@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.examples import ClassificationExample, Example
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
 from xstilts.data.tsv import check_label, read_tsv_with_header
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 

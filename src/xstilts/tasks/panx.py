@@ -8,9 +8,9 @@ from pathlib import Path
 from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.conll import read_panx_raw, read_tagging_tsv, tagging_examples_from_hub
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
 from xstilts.errors import XstiltsError
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 

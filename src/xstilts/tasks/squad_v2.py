@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_tatoeba
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
-from xstilts.data.hub import load_hub_split
 from xstilts.data.sources import Split
 from xstilts.data.tsv import check_label, read_tsv_with_header, read_xtreme_pair_tsv
+from xstilts.hub import load_hub_split
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
