@@ -19,11 +19,11 @@ from xstilts.data.featurize_choice import featurize_multiple_choice
 from xstilts.data.loading import FEATURIZERS
 from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError
-from xstilts.evaluation.metrics import METRICS
 from xstilts.evaluation.phase import PREDICTION_FILES
 from xstilts.evaluation.scoring import DECODERS
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
+from xstilts.metrics import METRICS
 from xstilts.models.choice_head import MultipleChoiceHead
 from xstilts.models.heads import HEAD_TYPES
 from xstilts.tasks.registry import get_task

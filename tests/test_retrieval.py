@@ -25,7 +25,6 @@ from xstilts.cli import app
 from xstilts.data.examples import RetrievalItem
 from xstilts.data.sources import DataSource
 from xstilts.errors import ConfigError, XstiltsError
-from xstilts.evaluation.metrics.bucc import best_threshold, bucc_f1
 from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k, unique_rows
 from xstilts.evaluation.retrieval_phase import (
     _mined_candidates,
@@ -37,6 +36,7 @@ from xstilts.evaluation.retrieval_phase import (
 )
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
+from xstilts.metrics.bucc import best_threshold, bucc_f1
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import default_layer, pool, resolve_layer
 from xstilts.tasks.registry import get_task

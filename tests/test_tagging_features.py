@@ -14,10 +14,10 @@ from xstilts.data.batching import collate
 from xstilts.data.examples import TaggingExample
 from xstilts.data.features import Features
 from xstilts.data.featurize_tagging import IGNORE, chunk_words, featurize_tagging
-from xstilts.evaluation.metrics import METRICS
 from xstilts.evaluation.phase import PREDICTION_FILES
 from xstilts.evaluation.scoring import DECODERS
 from xstilts.evaluation.tagging import decode_tagging, tag_lines
+from xstilts.metrics import METRICS
 from xstilts.models.heads import HEAD_TYPES
 from xstilts.models.tagging_head import TaggingHead
 from xstilts.tasks.registry import get_task

@@ -17,7 +17,7 @@ from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
 from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.evaluation.metrics import metric_for
+from xstilts.metrics import metric_for
 from xstilts.tasks.base import Role
 from xstilts.tasks.registry import all_tasks, get_task
 

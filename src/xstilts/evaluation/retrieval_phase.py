@@ -22,15 +22,15 @@ from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.examples import RetrievalExample
 from xstilts.data.sources import DataSource, Split
 from xstilts.errors import XstiltsError
-from xstilts.evaluation.metrics.bucc import (
+from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k
+from xstilts.metrics.bucc import (
     best_threshold,
     bucc_f1,
     candidate_scores,
     candidates_from_sentences,
     sentence_ids,
 )
-from xstilts.evaluation.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
-from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k
+from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
 from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import resolve_layer

@@ -9,9 +9,9 @@ import torch
 
 from xstilts.data.examples import Example
 from xstilts.data.features import Features
-from xstilts.evaluation.metrics import metric_for
 from xstilts.evaluation.predict import decode_classification, decode_spans, forward_all
 from xstilts.evaluation.tagging import decode_tagging
+from xstilts.metrics import metric_for
 from xstilts.tasks.base import Task, TaskKind
 
 # kind -> decode(examples, features, logits, labels, data settings) -> predictions by example guid

@@ -35,12 +35,6 @@ from xstilts.benchmarks import SUBMISSION_FILES, SUBMISSION_SPLIT, TASK_GROUPS, 
 from xstilts.data.examples import ClassificationExample
 from xstilts.data.squad_json import read_squad_json
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.evaluation.metrics.accuracy import accuracy
-from xstilts.evaluation.metrics.bucc import pair_f1
-from xstilts.evaluation.metrics.mlqa import mlqa
-from xstilts.evaluation.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
-from xstilts.evaluation.metrics.seqeval_f1 import tagging_f1
-from xstilts.evaluation.metrics.squad_v1 import squad_v1
 from xstilts.evaluation.submission_files import (
     read_answers,
     read_indices,
@@ -50,6 +44,12 @@ from xstilts.evaluation.submission_files import (
     read_rankings,
     read_tags,
 )
+from xstilts.metrics.accuracy import accuracy
+from xstilts.metrics.bucc import pair_f1
+from xstilts.metrics.mlqa import mlqa
+from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
+from xstilts.metrics.seqeval_f1 import tagging_f1
+from xstilts.metrics.squad_v1 import squad_v1
 
 SPLIT = SUBMISSION_SPLIT
 Scorer = Callable[[Path, Path, str], dict[str, float]]

@@ -48,7 +48,7 @@ class Task:
     languages: ClassVar[tuple[str, ...]]
     splits: ClassVar[dict[str, tuple[str, ...]]]  # split -> languages that have it
     labels: ClassVar[tuple[str, ...]] = ()
-    metric: ClassVar[str]  # name in xstilts.evaluation.metrics
+    metric: ClassVar[str]  # name in xstilts.metrics
     selection_metric: ClassVar[str]  # the metric model selection maximises
     hub_dataset: ClassVar[str]
     local_layout: ClassVar[str]  # what a local directory must contain, for `xstilts tasks` and errors

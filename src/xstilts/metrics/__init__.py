@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from xstilts.evaluation.metrics.accuracy import accuracy
-from xstilts.evaluation.metrics.accuracy_f1 import accuracy_f1
-from xstilts.evaluation.metrics.mlqa import mlqa as mlqa_metric  # the package attribute stays the module
-from xstilts.evaluation.metrics.seqeval_f1 import seqeval_f1
-from xstilts.evaluation.metrics.squad_v1 import squad_v1
-from xstilts.evaluation.metrics.squad_v2 import squad_v2
-from xstilts.evaluation.metrics.tag_accuracy import tag_accuracy
+from xstilts.metrics.accuracy import accuracy
+from xstilts.metrics.accuracy_f1 import accuracy_f1
+from xstilts.metrics.mlqa import mlqa as mlqa_metric  # the package attribute stays the module
+from xstilts.metrics.seqeval_f1 import seqeval_f1
+from xstilts.metrics.squad_v1 import squad_v1
+from xstilts.metrics.squad_v2 import squad_v2
+from xstilts.metrics.tag_accuracy import tag_accuracy
 
 Metric = Callable[[Sequence[Any], Mapping[str, str]], dict[str, float]]
 
