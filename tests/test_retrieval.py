@@ -47,7 +47,8 @@ from xstilts.tasks.registry import get_task
 @pytest.mark.parametrize(("layers", "expected"), [(24, 14), (12, 7), (6, 4), (2, 1), (1, 1)])
 def test_default_layer_scales_xtremes_layer_14_of_24(layers: int, expected: int) -> None:
     assert default_layer(layers) == expected
-    assert default_layer(layers, "lareqa") == default_layer(layers, "mewsli_x") == expected
+    lareqa, mewsli_x = get_task("lareqa").retrieval_layers, get_task("mewsli_x").retrieval_layers
+    assert default_layer(layers, lareqa) == default_layer(layers, mewsli_x) == expected
 
 
 @pytest.mark.parametrize(
@@ -67,8 +68,9 @@ def test_default_layer_scales_xtremes_layer_14_of_24(layers: int, expected: int)
     ],
 )
 def test_task_default_layers_follow_xtremes_scripts(task: str, layers: int, expected: int) -> None:
-    assert default_layer(layers, task) == resolve_layer(None, layers, task) == expected
-    assert resolve_layer(1, layers, task) == 1  # an explicit layer always wins
+    task_layers = get_task(task).retrieval_layers
+    assert default_layer(layers, task_layers) == resolve_layer(None, layers, task_layers) == expected
+    assert resolve_layer(1, layers, task_layers) == 1  # an explicit layer always wins
 
 
 def test_resolve_layer_checks_bounds() -> None:

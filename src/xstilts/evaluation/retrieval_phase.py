@@ -151,7 +151,7 @@ def run_retrieval_eval(
         encoder, tokenizer = load_encoder(config["model"]["name"], config["model"]["revision"], trust_remote_code=trust)
     encoder.to(device)
     num_layers = encoder.config.num_hidden_layers
-    layer = resolve_layer(data["retrieval_layer"], num_layers, task.name)
+    layer = resolve_layer(data["retrieval_layer"], num_layers, task.retrieval_layers)
     settings = {"layer": layer, "num_layers": num_layers, "pooling": data["retrieval_pooling"]}
     embed = Embedder(
         encoder, tokenizer, layer, data["retrieval_pooling"], data["max_length"], data["eval_batch_size"], device

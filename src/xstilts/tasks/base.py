@@ -63,6 +63,9 @@ class Task:
     # Span extraction with unanswerable questions (SQuAD v2.0): the decoder answers "" when the null score beats
     # the best span by more than this (the official run_squad v2 rule); None: every question has an answer.
     null_score_threshold: ClassVar[float | None] = None
+    # Retrieval: the layer XTREME's scripts embed at a given encoder depth (depth -> hidden_states index, see
+    # models/pooling.py); a depth not listed scales XTREME-R's layer 14 of 24.
+    retrieval_layers: ClassVar[dict[int, int]] = {}
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""

@@ -50,6 +50,8 @@ class Tatoeba(Task):
     train_from = SplitRef("squad_v1", "train")  # used only with retrieval.after: squad_v1 (XTREME-R)
     select_on = SplitRef("squad_v1", "dev")
     description = "Sentence retrieval xx -> en (Tatoeba)"
+    # scripts/run_tatoeba.sh: --num_layers 12 --specific_layer 7 (mBERT), 24 / 13 (XLM-R large)
+    retrieval_layers = {12: 8, 24: 14}
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         code = TATOEBA_CODES[language]

@@ -51,7 +51,7 @@ class TrainingSettings(BaseModel):
         None,
         ge=0,
         description="retrieval embeds this layer's output (0 = embeddings); default: the layer XTREME's scripts use"
-        " for the task and depth (models/pooling.py TASK_LAYERS), else round(14/24 x layers)",
+        " for the task and depth (the task's retrieval_layers), else round(14/24 x layers)",
     )
     retrieval_pooling: Literal["mean", "cls"] = Field(
         "mean", description="retrieval pools the layer by the mean of the non-pad tokens (XTREME) or the first token"
