@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.analysis.typology import LANGUAGES
 from xstilts.data.examples import Example, TextExample
 from xstilts.data.sources import Split
 from xstilts.data.text import read_hub_text, read_text_file, text_file
+from xstilts.languages import LANGUAGES
 from xstilts.tasks.base import Role, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
