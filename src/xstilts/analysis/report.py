@@ -15,7 +15,6 @@ from statistics import fmean
 from typing import Any
 
 from xstilts.analysis import dimensions, figures, scores
-from xstilts.analysis.aggregates import benchmark_scores, missing_languages
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import ReportTable
@@ -24,6 +23,7 @@ from xstilts.artefacts import atomic_write_text
 from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.experiments.store import current_metrics, current_phases
 from xstilts.experiments.variants import baseline_of, is_baseline, variant_sort_key
+from xstilts.metrics.aggregates import benchmark_scores, missing_languages
 
 SOURCE_LANGUAGE = "en"  # the paper's setting: English intermediate and target training data
 DISTANCES = ("genetic", "syntactic", "geographic", "featural")

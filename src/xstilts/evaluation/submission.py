@@ -6,7 +6,7 @@ Layout: ``<folder>/<task>/test-<lang>.<ext>``, the files evaluate.py reads; each
 test languages (``TASK_LANGUAGES``) are
 scored, and the result nests as evaluate.py's output: task → metric → language → value, then ``avg_<metric>``
 over the languages and ``avg_metric`` (QA: (avg EM + avg F1) / 2), group scores and ``all_task`` (the mean of
-all tasks, ``analysis.aggregates``). Departures, each deliberate:
+all tasks, ``metrics.aggregates``). Departures, each deliberate:
 
 * A partial folder is scored for what it holds. evaluate.py raises ``FileNotFoundError`` on the first missing
   file; here the missing files are listed, a task lacking languages is scored over those it has and listed in
@@ -30,7 +30,6 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis.aggregates import benchmark_scores, task_score
 from xstilts.benchmarks import SUBMISSION_FILES, SUBMISSION_SPLIT, TASK_GROUPS, TASK_LANGUAGES, Benchmark
 from xstilts.data.examples import ClassificationExample
 from xstilts.data.squad_json import read_squad_json
@@ -45,6 +44,7 @@ from xstilts.evaluation.submission_files import (
     read_tags,
 )
 from xstilts.metrics.accuracy import accuracy
+from xstilts.metrics.aggregates import benchmark_scores, task_score
 from xstilts.metrics.bucc import pair_f1
 from xstilts.metrics.mlqa import mlqa
 from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
