@@ -409,7 +409,7 @@ def build_tokenizer(config: dict[str, Any], vocab: list[tuple[str, float]], norm
 
     pieces = [piece for piece, _ in vocab]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=config["unk_token_id"], byte_fallback=False))
-    steps = [normalizers.Replace(Regex(" {2,}"), " ")]
+    steps: list[normalizers.Normalizer] = [normalizers.Replace(Regex(" {2,}"), " ")]
     if normalizer:
         steps.insert(0, normalizers.Precompiled(build_precompiled_charsmap(normalizer)))
     tokenizer.normalizer = normalizers.Sequence(steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from xstilts.metrics.accuracy import accuracy
 from xstilts.metrics.accuracy_f1 import accuracy_f1
@@ -25,8 +25,12 @@ METRICS: dict[str, Metric] = {
     "tag_accuracy": tag_accuracy,
 }
 
+
 # Metrics whose official scorer is told the language of the answers (MLQA normalises per language).
-LanguageMetric = Callable[[Sequence[Any], Mapping[str, str], str], dict[str, float]]
+class LanguageMetric(Protocol):
+    def __call__(self, examples: Sequence[Any], predictions: Mapping[str, str], language: str) -> dict[str, float]: ...
+
+
 LANGUAGE_METRICS: dict[str, LanguageMetric] = {"mlqa": mlqa_metric}
 
 

@@ -38,7 +38,7 @@ class MNLI(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         rows = load_hub_split(dataset, "mnli", _HUB_SPLITS[split], revision)
-        return nli_examples_from_hub(rows, lambda i, row: f"mnli-{split}-{i}")
+        return list(nli_examples_from_hub(rows, lambda i, row: f"mnli-{split}-{i}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         path = root / _LOCAL_FILES[split]

@@ -48,7 +48,7 @@ class PANX(Task):
                 f" data: {self.local_layout}"
             )
         rows = load_hub_split(dataset, f"PAN-X.{language}", _HUB_SPLITS[split], revision)
-        return tagging_examples_from_hub(rows, "ner_tags", f"panx-{split}-{language}")
+        return list(tagging_examples_from_hub(rows, "ner_tags", f"panx-{split}-{language}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         guid = f"panx-{split}-{language}"

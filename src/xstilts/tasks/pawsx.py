@@ -47,5 +47,7 @@ class PAWSX(Task):
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         official = root / language / _OFFICIAL_FILES[split]
         if not official.exists():
-            return read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"pawsx-{split}-{language}")
-        return read_pawsx_tsv(official, self.labels, f"pawsx-{split}-{language}")
+            return list(
+                read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"pawsx-{split}-{language}")
+            )
+        return list(read_pawsx_tsv(official, self.labels, f"pawsx-{split}-{language}"))

@@ -33,7 +33,7 @@ class SNLI(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         rows = load_hub_split(dataset, "plain_text", _HUB_SPLITS[split], revision)
-        return nli_examples_from_hub(rows, lambda i, row: f"snli-{split}-{i}")
+        return list(nli_examples_from_hub(rows, lambda i, row: f"snli-{split}-{i}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         return list(read_snli_jsonl(root / f"snli_1.0_{split}.jsonl"))

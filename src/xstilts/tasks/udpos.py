@@ -120,7 +120,7 @@ class UDPOS(Task):
                 f" local data: {self.local_layout}"
             )
         rows = load_hub_split(dataset, f"udpos.{HUB_NAMES[language]}", _HUB_SPLITS[split], revision)
-        return tagging_examples_from_hub(rows, "pos_tags", f"udpos-{split}-{language}")
+        return list(tagging_examples_from_hub(rows, "pos_tags", f"udpos-{split}-{language}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         guid = f"udpos-{split}-{language}"

@@ -64,7 +64,7 @@ class XNLI(Task):
             return _read_translate_train(root, language, self.labels)
         official = root / f"xnli.{split}.tsv"
         if not official.exists():
-            return read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"xnli-{split}-{language}")
+            return list(read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"xnli-{split}-{language}"))
         return [
             ClassificationExample(
                 f"xnli-{split}-{language}-{line}",
@@ -90,4 +90,4 @@ def _read_translate_train(root: Path, language: str, labels: tuple[str, ...]) ->
                 )
                 for line, row in read_tsv_with_header(official, ("premise", "hypo", "label"))
             ]
-    return read_xtreme_pair_tsv(root / f"train-{language}.tsv", labels, f"xnli-train-{language}")
+    return list(read_xtreme_pair_tsv(root / f"train-{language}.tsv", labels, f"xnli-train-{language}"))
