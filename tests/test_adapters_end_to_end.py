@@ -19,11 +19,11 @@ from tests.adapter_builders import write_language_adapter
 from tests.conftest import experiment_yaml
 from xstilts.cli import app
 from xstilts.data.batching import collate
+from xstilts.data.sources import DataSource
 from xstilts.evaluation.phase import LANGUAGE_ADAPTERS_JSON
 from xstilts.experiments.plan import phase_id
 from xstilts.experiments.run import feature_cache
 from xstilts.models.adapters import AdapterModel, load_phase_model, merged_encoder
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training import phase as training_phase

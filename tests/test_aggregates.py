@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from xstilts.analysis.aggregates import (
-    TASK_GROUPS,
-    TASK_LANGUAGES,
-    TASK_METRIC,
-    benchmark_scores,
-    missing_languages,
-    task_score,
-)
+from xstilts.benchmarks import TASK_GROUPS, TASK_LANGUAGES, TASK_METRIC
+from xstilts.metrics.aggregates import benchmark_scores, missing_languages, task_score
 
 XTREME_FULL = {
     "pawsx": 80.0,

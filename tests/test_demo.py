@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xstilts.cli import app
-from xstilts.tasks.base import DataSource
+from xstilts.data.sources import DataSource
 from xstilts.tasks.demo import DEMO_NLI_LANGUAGES
 from xstilts.tasks.registry import get_task
 

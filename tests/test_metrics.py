@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
-from xstilts.evaluation.metrics import METRICS
-from xstilts.evaluation.metrics.accuracy import accuracy
-from xstilts.evaluation.metrics.squad_v1 import exact_match_score, f1_score, normalize_answer, squad_v1
+from xstilts.metrics import METRICS
+from xstilts.metrics.accuracy import accuracy
+from xstilts.metrics.squad_v1 import exact_match_score, f1_score, normalize_answer, squad_v1
 
 
 def span(guid: str, *golds: str) -> SpanExample:

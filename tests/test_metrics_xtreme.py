@@ -8,8 +8,8 @@ import warnings
 import pytest
 
 from xstilts.data.examples import Answer, SpanExample
-from xstilts.evaluation.metrics import bucc, mlqa, retrieval
-from xstilts.evaluation.metrics.seqeval_f1 import tagging_f1
+from xstilts.metrics import bucc, mlqa, retrieval
+from xstilts.metrics.seqeval_f1 import tagging_f1
 
 
 def span(guid: str, *golds: str) -> SpanExample:

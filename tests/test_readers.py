@@ -22,10 +22,10 @@ from tests.builders import (
     write_xquad,
 )
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
+from xstilts.data.sources import DataSource
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
 from xstilts.data.tsv import read_tsv_rows, read_tsv_with_header, read_xtreme_pair_tsv
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 
 NLI = ("contradiction", "entailment", "neutral")

@@ -23,8 +23,8 @@ from tests.retrieval_files import (
 )
 from xstilts.cli import app
 from xstilts.data.examples import RetrievalItem
+from xstilts.data.sources import DataSource
 from xstilts.errors import ConfigError, XstiltsError
-from xstilts.evaluation.metrics.bucc import best_threshold, bucc_f1
 from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k, unique_rows
 from xstilts.evaluation.retrieval_phase import (
     _mined_candidates,
@@ -36,9 +36,9 @@ from xstilts.evaluation.retrieval_phase import (
 )
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
+from xstilts.metrics.bucc import best_threshold, bucc_f1
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import default_layer, pool, resolve_layer
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 
 # --- pooling ------------------------------------------------------------------------------------------------------
@@ -47,7 +47,8 @@ from xstilts.tasks.registry import get_task
 @pytest.mark.parametrize(("layers", "expected"), [(24, 14), (12, 7), (6, 4), (2, 1), (1, 1)])
 def test_default_layer_scales_xtremes_layer_14_of_24(layers: int, expected: int) -> None:
     assert default_layer(layers) == expected
-    assert default_layer(layers, "lareqa") == default_layer(layers, "mewsli_x") == expected
+    lareqa, mewsli_x = get_task("lareqa").retrieval_layers, get_task("mewsli_x").retrieval_layers
+    assert default_layer(layers, lareqa) == default_layer(layers, mewsli_x) == expected
 
 
 @pytest.mark.parametrize(
@@ -67,8 +68,9 @@ def test_default_layer_scales_xtremes_layer_14_of_24(layers: int, expected: int)
     ],
 )
 def test_task_default_layers_follow_xtremes_scripts(task: str, layers: int, expected: int) -> None:
-    assert default_layer(layers, task) == resolve_layer(None, layers, task) == expected
-    assert resolve_layer(1, layers, task) == 1  # an explicit layer always wins
+    task_layers = get_task(task).retrieval_layers
+    assert default_layer(layers, task_layers) == resolve_layer(None, layers, task_layers) == expected
+    assert resolve_layer(1, layers, task_layers) == 1  # an explicit layer always wins
 
 
 def test_resolve_layer_checks_bounds() -> None:

@@ -22,9 +22,9 @@ from tests.retrieval_files import (
 )
 from xstilts.data.examples import RetrievalExample
 from xstilts.data.mewsli import mention_text
+from xstilts.data.sources import DataSource
 from xstilts.data.text_pairs import read_xquad_r
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.lareqa import LAREQA_LANGUAGES
 from xstilts.tasks.registry import get_task
 

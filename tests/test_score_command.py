@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import experiment_yaml
-from xstilts.analysis.aggregates import TASK_GROUPS, TASK_LANGUAGES
+from xstilts.benchmarks import TASK_GROUPS, TASK_LANGUAGES
 from xstilts.cli import app
 from xstilts.errors import DataFormatError, XstiltsError
 from xstilts.evaluation.submission import FORMATS, score_submission

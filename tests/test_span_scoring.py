@@ -11,11 +11,11 @@ import torch
 from tests.builders import hand_span_features, logits_of
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
 from xstilts.evaluation import scoring
-from xstilts.evaluation.metrics import LANGUAGE_METRICS, METRICS, metric_for
-from xstilts.evaluation.metrics.accuracy_f1 import accuracy_f1
-from xstilts.evaluation.metrics.mlqa import mlqa
-from xstilts.evaluation.metrics.squad_v2 import exact_match_score, f1_score, gold_answers, squad_v2
-from xstilts.kinds.span_extraction import decode_spans
+from xstilts.evaluation.predict import decode_spans
+from xstilts.metrics import LANGUAGE_METRICS, METRICS, metric_for
+from xstilts.metrics.accuracy_f1 import accuracy_f1
+from xstilts.metrics.mlqa import mlqa
+from xstilts.metrics.squad_v2 import exact_match_score, f1_score, gold_answers, squad_v2
 from xstilts.tasks.registry import get_task
 
 

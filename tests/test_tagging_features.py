@@ -14,7 +14,6 @@ from tests.head_builders import FixedHidden
 from xstilts.data.batching import collate
 from xstilts.data.examples import TaggingExample
 from xstilts.data.features import Features
-from xstilts.evaluation.metrics import METRICS
 from xstilts.kinds.token_tagging import (
     IGNORE_INDEX,
     TOKEN_TAGGING,
@@ -24,6 +23,7 @@ from xstilts.kinds.token_tagging import (
     featurize_tagging,
     tag_lines,
 )
+from xstilts.metrics import METRICS
 from xstilts.models.heads import HEAD_TYPES
 from xstilts.tasks.registry import get_task
 

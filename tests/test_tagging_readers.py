@@ -9,10 +9,10 @@ import pytest
 
 from tests.builders import local, write_text
 from tests.conftest import SHARED_DATA
-from xstilts.analysis.aggregates import TASK_LANGUAGES
+from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.conll import read_conllu, read_panx_raw, read_tagging_tsv
+from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.udpos import HUB_NAMES, UPOS_TAGS
 

@@ -12,12 +12,13 @@ import pytest
 
 from tests.builders import install_fake_hub, local, write_text
 from tests.conftest import SHARED_DATA
-from xstilts.analysis.aggregates import TASK_LANGUAGES
-from xstilts.analysis.typology import LANGUAGES as XTREME_R_LANGUAGES
+from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
+from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.evaluation.metrics import metric_for
-from xstilts.tasks.base import DataSource, Role
+from xstilts.languages import LANGUAGES as XTREME_R_LANGUAGES
+from xstilts.metrics import metric_for
+from xstilts.tasks.base import Role
 from xstilts.tasks.registry import all_tasks, get_task
 
 

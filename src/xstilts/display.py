@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from xstilts.analysis.aggregates import TASK_GROUPS
 from xstilts.analysis.deltas import AVERAGE, variant_order
+from xstilts.benchmarks import TASK_GROUPS
 from xstilts.experiments.variants import is_baseline
 
 

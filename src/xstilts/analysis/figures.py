@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def delta_scatter(points: Sequence[tuple[float, float, str]], xlabel: str, title
     return figure
 
 
-def curves(series: dict[str, Sequence[tuple[float, float]]], xlabel: str, title: str) -> Any:
+def curves(series: Mapping[str, Sequence[tuple[float, float]]], xlabel: str, title: str) -> Any:
     """One line per named series over a shared x axis (e.g. statistics against the number of tasks)."""
     figure, axis = plt.subplots(figsize=(5.2, 3.6), dpi=110)
     for name, points in series.items():

@@ -15,14 +15,15 @@ from statistics import fmean
 from typing import Any
 
 from xstilts.analysis import dimensions, figures, scores
-from xstilts.analysis.aggregates import TASK_LANGUAGES, benchmark_scores, missing_languages
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
-from xstilts.analysis.tables import ReportTable
+from xstilts.analysis.tables import Cell, ReportTable
 from xstilts.analysis.typology import language_info, language_order, uriel_distances
 from xstilts.artefacts import atomic_write_text
+from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.experiments.store import current_metrics, current_phases
 from xstilts.experiments.variants import baseline_of, is_baseline, variant_sort_key
+from xstilts.metrics.aggregates import benchmark_scores, missing_languages
 
 SOURCE_LANGUAGE = "en"  # the paper's setting: English intermediate and target training data
 DISTANCES = ("genetic", "syntactic", "geographic", "featural")
@@ -96,7 +97,7 @@ def _summary(page: _Page, phases: list[dict[str, Any]]) -> None:
     models = sorted({f"{c['model']['name']} ({c['model'].get('fingerprint', '')})" for c in configs if c.get("model")})
     versions = Counter(p["versions"] for p in phases if p.get("versions"))
     revisions = sorted({p["git_revision"] for p in phases if p.get("git_revision")})
-    facts = [
+    facts: list[list[Cell]] = [
         ["model", "; ".join(models) or "–"],
         ["variants", ", ".join(sorted({p["variant"] for p in phases}, key=variant_sort_key))],
         ["seeds", ", ".join(str(s) for s in sorted({p["seed"] for p in phases}))],
@@ -228,7 +229,7 @@ def _typology(page: _Page, table: scores.Scores) -> None:
             distances = uriel_distances(SOURCE_LANGUAGE, sorted(deltas))
             for kind in DISTANCES:
                 pairs = [
-                    (distances[lang][kind], d, lang) for lang, d in deltas.items() if distances[lang][kind] is not None
+                    (distance, d, lang) for lang, d in deltas.items() if (distance := distances[lang][kind]) is not None
                 ]
                 stats = spearman_ci([p[0] for p in pairs], [p[1] for p in pairs])
                 low, high = stats["ci"] if stats["ci"] is not None else (None, None)
@@ -434,8 +435,9 @@ def _dimensions(page: _Page, table: scores.Scores, phases: list[dict[str, Any]])
             points = [c for c in group if c.task == task]
             if len(points) >= 2 and all(c.numeric is not None for c in points):
                 series = {
-                    "mean Δ": [(c.numeric, c.mean) for c in points],
-                    "worst Δ": [(c.numeric, c.worst) for c in points],
+                    # every c.numeric is a number (checked above); the condition only tells the type checker
+                    "mean Δ": [(c.numeric, c.mean) for c in points if c.numeric is not None],
+                    "worst Δ": [(c.numeric, c.worst) for c in points if c.numeric is not None],
                 }
                 title = f"{task}: Δ against {dim}"
                 page.figure(figures.curves(series, dim, title), f"dim-{dim}-{task}", title)

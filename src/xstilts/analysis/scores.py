@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis.aggregates import QA_METRICS, TASK_LANGUAGES, TASK_METRIC, Benchmark
+from xstilts.benchmarks import QA_METRICS, TASK_LANGUAGES, TASK_METRIC, Benchmark
 from xstilts.experiments.variants import baseline_of, variant_sort_key
 
 # (task, variant, seed) -> language -> score

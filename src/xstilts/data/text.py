@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstilts.data.sources import DataSource, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.tasks.base import DataSource, resolve_local
 
 HUB_TEXT_COLUMN = "text"
 
@@ -50,7 +50,7 @@ def read_hub_text(spec: str, revision: str | None, language: str, limit: int | N
     """The ``text`` column of a hub dataset's train split, streamed so that ``limit`` reads only what it keeps."""
     import datasets
 
-    from xstilts.data.hub import hub_offline
+    from xstilts.hub import hub_offline
 
     dataset, config = split_hub_dataset(spec, language)
     try:

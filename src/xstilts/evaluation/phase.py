@@ -13,13 +13,13 @@ from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
+from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval_phase import run_retrieval_eval
 from xstilts.evaluation.scoring import score_set
 from xstilts.kinds.base import Kind
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 

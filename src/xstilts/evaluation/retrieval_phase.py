@@ -20,20 +20,21 @@ from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.examples import RetrievalExample
+from xstilts.data.sources import DataSource, Split
 from xstilts.errors import XstiltsError
-from xstilts.evaluation.metrics.bucc import (
+from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k
+from xstilts.metrics.bucc import (
     best_threshold,
     bucc_f1,
     candidate_scores,
     candidates_from_sentences,
     sentence_ids,
 )
-from xstilts.evaluation.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
-from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k
+from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
 from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import resolve_layer
-from xstilts.tasks.base import DataSource, Split, Task
+from xstilts.tasks.base import Task
 
 
 @dataclass
@@ -150,7 +151,7 @@ def run_retrieval_eval(
         encoder, tokenizer = load_encoder(config["model"]["name"], config["model"]["revision"], trust_remote_code=trust)
     encoder.to(device)
     num_layers = encoder.config.num_hidden_layers
-    layer = resolve_layer(data["retrieval_layer"], num_layers, task.name)
+    layer = resolve_layer(data["retrieval_layer"], num_layers, task.retrieval_layers)
     settings = {"layer": layer, "num_layers": num_layers, "pooling": data["retrieval_pooling"]}
     embed = Embedder(
         encoder, tokenizer, layer, data["retrieval_pooling"], data["max_length"], data["eval_batch_size"], device

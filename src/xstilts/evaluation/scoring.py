@@ -9,8 +9,8 @@ import torch
 
 from xstilts.data.examples import Example
 from xstilts.data.features import Features
-from xstilts.evaluation.metrics import metric_for
 from xstilts.evaluation.predict import forward_all
+from xstilts.metrics import metric_for
 from xstilts.tasks.base import Task
 
 

@@ -1,11 +1,12 @@
 """Scoring a submission folder against a labels folder, both in XTREME's layout, as google-research/xtreme's
 ``evaluate.py`` does (its XTREME version and the later one with ``--xtreme_version``).
 
-Layout: ``<folder>/<task>/test-<lang>.<ext>``, the files evaluate.py reads; ``FORMATS`` gives each task's
-folder, extension and metric. Only the benchmark's tasks and official test languages (``TASK_LANGUAGES``) are
+Layout: ``<folder>/<task>/test-<lang>.<ext>``, the files evaluate.py reads; each task's folder and extension are
+``xstilts.benchmarks.SUBMISSION_FILES``, and ``FORMATS`` adds its scorer. Only the benchmark's tasks and official
+test languages (``TASK_LANGUAGES``) are
 scored, and the result nests as evaluate.py's output: task → metric → language → value, then ``avg_<metric>``
 over the languages and ``avg_metric`` (QA: (avg EM + avg F1) / 2), group scores and ``all_task`` (the mean of
-all tasks, ``analysis.aggregates``). Departures, each deliberate:
+all tasks, ``metrics.aggregates``). Departures, each deliberate:
 
 * A partial folder is scored for what it holds. evaluate.py raises ``FileNotFoundError`` on the first missing
   file; here the missing files are listed, a task lacking languages is scored over those it has and listed in
@@ -29,16 +30,10 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis.aggregates import TASK_GROUPS, TASK_LANGUAGES, Benchmark, benchmark_scores, task_score
+from xstilts.benchmarks import SUBMISSION_FILES, SUBMISSION_SPLIT, TASK_GROUPS, TASK_LANGUAGES, Benchmark
 from xstilts.data.examples import ClassificationExample
 from xstilts.data.squad_json import read_squad_json
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.evaluation.metrics.accuracy import accuracy
-from xstilts.evaluation.metrics.bucc import pair_f1
-from xstilts.evaluation.metrics.mlqa import mlqa
-from xstilts.evaluation.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
-from xstilts.evaluation.metrics.seqeval_f1 import tagging_f1
-from xstilts.evaluation.metrics.squad_v1 import squad_v1
 from xstilts.evaluation.submission_files import (
     read_answers,
     read_indices,
@@ -48,8 +43,15 @@ from xstilts.evaluation.submission_files import (
     read_rankings,
     read_tags,
 )
+from xstilts.metrics.accuracy import accuracy
+from xstilts.metrics.aggregates import benchmark_scores, task_score
+from xstilts.metrics.bucc import pair_f1
+from xstilts.metrics.mlqa import mlqa
+from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
+from xstilts.metrics.seqeval_f1 import tagging_f1
+from xstilts.metrics.squad_v1 import squad_v1
 
-SPLIT = "test"
+SPLIT = SUBMISSION_SPLIT
 Scorer = Callable[[Path, Path, str], dict[str, float]]
 """(prediction file, label file, language) -> metric -> value in percent."""
 
@@ -131,20 +133,24 @@ class TaskFormat:
     score: Scorer
 
 
-# evaluate.py: READER_FUNCTION, METRIC_FUNCTION and get_suffix(), keyed by xstilts' task names.
+# evaluate.py: METRIC_FUNCTION, keyed by xstilts' task names.
+SCORERS: dict[str, Scorer] = {
+    "xnli": _score_labels,
+    "pawsx": _score_labels,
+    "xcopa": _score_xcopa,
+    "udpos": _score_tags,
+    "panx": _score_tags,
+    "xquad": _score_squad,
+    "mlqa": _score_mlqa,
+    "tydiqa": _score_squad,
+    "bucc2018": _score_bucc,
+    "tatoeba": _score_tatoeba,
+    "mewsli_x": _score_mewslix,
+    "lareqa": _score_lareqa,
+}
+
 FORMATS: dict[str, TaskFormat] = {
-    "xnli": TaskFormat(("xnli",), "tsv", _score_labels),
-    "pawsx": TaskFormat(("pawsx",), "tsv", _score_labels),
-    "xcopa": TaskFormat(("xcopa",), "jsonl", _score_xcopa),
-    "udpos": TaskFormat(("udpos",), "tsv", _score_tags),
-    "panx": TaskFormat(("panx",), "tsv", _score_tags),
-    "xquad": TaskFormat(("xquad",), "json", _score_squad),
-    "mlqa": TaskFormat(("mlqa",), "json", _score_mlqa),
-    "tydiqa": TaskFormat(("tydiqa",), "json", _score_squad),
-    "bucc2018": TaskFormat(("bucc2018",), "tsv", _score_bucc),
-    "tatoeba": TaskFormat(("tatoeba",), "tsv", _score_tatoeba),
-    "mewsli_x": TaskFormat(("mewslix", "mewsli_x"), "json", _score_mewslix),
-    "lareqa": TaskFormat(("lareqa",), "json", _score_lareqa),
+    task: TaskFormat(files.folders, files.extension, SCORERS[task]) for task, files in SUBMISSION_FILES.items()
 }
 
 

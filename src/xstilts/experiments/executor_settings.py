@@ -16,18 +16,19 @@ class SlurmSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cluster: Literal["slurm", "local"] = Field(
-        "slurm", description="'local' runs the same jobs as local processes through submitit, to try a set-up out"
+        default="slurm",
+        description="'local' runs the same jobs as local processes through submitit, to try a set-up out",
     )
-    folder: str | None = Field(None, description="job scripts and logs (default: RUN_DIR/slurm)")
+    folder: str | None = Field(default=None, description="job scripts and logs (default: RUN_DIR/slurm)")
     partition: str | None = None
     account: str | None = None
-    time_min: int = Field(24 * 60, ge=1, description="wall-clock limit of one phase's job, in minutes")
-    gpus_per_node: int = Field(1, ge=0)
-    cpus_per_task: int = Field(8, ge=1)
-    mem_gb: int | None = Field(None, ge=1)
+    time_min: int = Field(default=24 * 60, ge=1, description="wall-clock limit of one phase's job, in minutes")
+    gpus_per_node: int = Field(default=1, ge=0)
+    cpus_per_task: int = Field(default=8, ge=1)
+    mem_gb: int | None = Field(default=None, ge=1)
     setup: list[str] = Field(default_factory=list, description="shell lines run before the phase (module load ...)")
     additional: dict[str, Any] = Field(default_factory=dict, description="more #SBATCH options, e.g. {qos: high}")
-    poll_seconds: float = Field(30.0, gt=0, description="how often the driver checks its jobs")
+    poll_seconds: float = Field(default=30.0, gt=0, description="how often the driver checks its jobs")
 
 
 class ExecutorSettings(BaseModel):
@@ -39,12 +40,12 @@ class ExecutorSettings(BaseModel):
 
     kind: Literal["local", "slurm"] = "local"
     devices: list[int | str] | None = Field(
-        None,
+        default=None,
         min_length=1,
         description="one phase at a time per entry: a GPU index, a CUDA_VISIBLE_DEVICES value such as '0,1', or 'cpu'",
     )
     launcher: list[str] | None = Field(
-        None,
+        default=None,
         min_length=1,
         description="the command that runs a phase's Python module, e.g. [accelerate, launch, --num_processes, 2]"
         " (default: this Python interpreter)",

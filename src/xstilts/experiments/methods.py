@@ -45,15 +45,15 @@ class BottleneckOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config: Literal["pfeiffer", "houlsby"] = "pfeiffer"
-    reduction_factor: float = Field(16, gt=0, description="hidden size / bottleneck size")
+    reduction_factor: float = Field(default=16, gt=0, description="hidden size / bottleneck size")
 
 
 class LoRAOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    r: int = Field(8, ge=1)
-    alpha: int = Field(8, ge=1)
-    dropout: float = Field(0.0, ge=0, lt=1)
+    r: int = Field(default=8, ge=1)
+    alpha: int = Field(default=8, ge=1)
+    dropout: float = Field(default=0.0, ge=0, lt=1)
     target_modules: list[Literal["q", "k", "v", "intermediate", "output"]] = Field(
         default_factory=lambda: ["q", "v"], min_length=1, description="attention matrices and/or the MLP's layers"
     )
@@ -75,7 +75,9 @@ class MadXOptions(BaseModel):
 class FusionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    config: Literal["dynamic", "static"] = Field("dynamic", description="AdapterFusion's two published variants")
+    config: Literal["dynamic", "static"] = Field(
+        default="dynamic", description="AdapterFusion's two published variants"
+    )
 
 
 class AdapterOptions(BaseModel):
@@ -87,12 +89,12 @@ class AdapterOptions(BaseModel):
     fusion: FusionOptions = Field(default_factory=FusionOptions)
 
 
-def as_methods(method: str | list[str]) -> list[str]:
+def as_methods(method: str | Sequence[str]) -> list[str]:
     return [method] if isinstance(method, str) else list(method)
 
 
 def method_problems(
-    method: str | list[str], target_method: str | None, options: AdapterOptions, target_kinds: Sequence[str] = ()
+    method: str | Sequence[str], target_method: str | None, options: AdapterOptions, target_kinds: Sequence[str] = ()
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """(location, message) for each setting that cannot be used; empty when all is well. ``target_kinds`` are
     the kinds of the experiment's targets, in order."""

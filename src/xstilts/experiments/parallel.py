@@ -92,7 +92,7 @@ class ParallelExecutor:
                 running.append(self._launch(phase, free.pop(0)))
                 pending.remove(phase)
             if not running:
-                missing = sorted({p.parent for p in pending} - done - {None})
+                missing = sorted({p.parent for p in pending if p.parent is not None} - done)
                 raise XstiltsError(f"phases wait for parents that are not in the plan: {missing}")
             time.sleep(_POLL_SECONDS)
             for job in [job for job in running if job.process.poll() is not None]:

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from xstilts.artefacts import atomic_write_json
 from xstilts.data.features import FeatureCache
+from xstilts.data.sources import DataSource
 from xstilts.experiments.executor_settings import ExecutorSettings
 from xstilts.experiments.executors import Executor, LocalExecutor, phase_status
 from xstilts.experiments.parallel import ParallelExecutor
@@ -19,7 +20,6 @@ from xstilts.experiments.slurm import SlurmExecutor
 from xstilts.experiments.spec import ExperimentSpec, write_resolved
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
 from xstilts.models.encoder import check_model
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.registry import get_task
 
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xstilts.artefacts import atomic_write_text
+from xstilts.data.sources import EMBEDDED, DataSource
 from xstilts.errors import ConfigError, XstiltsError
 from xstilts.experiments.executor_settings import ExecutorSettings
 from xstilts.experiments.methods import AdapterOptions, Method, TargetMethod, anchor_adapter_paths, method_problems
@@ -33,7 +34,7 @@ from xstilts.experiments.variants import (
 )
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
-from xstilts.tasks.base import EMBEDDED, DataSource, Role, Task
+from xstilts.tasks.base import Role, Task
 from xstilts.tasks.plugins import load_plugins
 from xstilts.tasks.registry import all_tasks, closest, get_task
 from xstilts.training.settings import TrainingSettings
@@ -56,10 +57,10 @@ class TaskOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data: DataSource | None = Field(None, description="default: the task's own (the hub, or embedded data)")
+    data: DataSource | None = Field(default=None, description="default: the task's own (the hub, or embedded data)")
     training: dict[str, Any] = Field(default_factory=dict)
     languages: list[str] | None = None
-    retrieval: RetrievalOptions | None = Field(None, description="retrieval targets only")
+    retrieval: RetrievalOptions | None = Field(default=None, description="retrieval targets only")
 
 
 class ExperimentSpec(BaseModel):
@@ -78,8 +79,10 @@ class ExperimentSpec(BaseModel):
     target: list[str] = Field(min_length=1)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     tasks: dict[str, TaskOptions] = Field(default_factory=dict)
-    method: Method | list[Method] = Field("full", description="how the intermediate phase trains; a list is a grid")
-    target_method: TargetMethod | None = Field(None, description="how the target phase builds on adapters")
+    method: Method | list[Method] = Field(
+        default="full", description="how the intermediate phase trains; a list is a grid"
+    )
+    target_method: TargetMethod | None = Field(default=None, description="how the target phase builds on adapters")
     adapters: AdapterOptions = Field(default_factory=AdapterOptions)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
 
@@ -292,12 +295,13 @@ def _line_of(node: yaml.Node | None, loc: Loc) -> int | None:
             match = [v for k, v in node.value if getattr(k, "value", None) == key]
             if not match:
                 break
-            node = match[0]
+            child: yaml.Node = match[0]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
+            child = node.value[key]
         else:
             break
-        line = node.start_mark.line + 1
+        node = child
+        line = child.start_mark.line + 1
     return line
 
 
@@ -336,8 +340,8 @@ def load_spec(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Experi
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(err, 'problem', None) or err}") from None
+        position = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{position}: invalid YAML: {getattr(err, 'problem', None) or err}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings (name, model, target, ...)")
     for assignment in overrides:

@@ -23,8 +23,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import DataSource, SplitRef, Task
+from xstilts.tasks.base import SplitRef, Task
 from xstilts.tasks.mlm import MaskedLanguageModelling
 
 MLM = MaskedLanguageModelling.name
@@ -45,9 +46,9 @@ class MixMember(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: str
-    train_language: str | None = Field(None, description="default: English (the task's own training source)")
-    select_language: str | None = Field(None, description="dev language for model selection; default English")
-    data: DataSource | None = Field(None, description="training data source; default: the task's source")
+    train_language: str | None = Field(default=None, description="default: English (the task's own training source)")
+    select_language: str | None = Field(default=None, description="dev language for model selection; default English")
+    data: DataSource | None = Field(default=None, description="training data source; default: the task's source")
 
     @property
     def name(self) -> str:
@@ -67,8 +68,8 @@ class TaskPool(BaseModel):
 
     pool: list[str | MixMember] = Field(min_length=2)
     subset_sizes: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
-    subsets_per_size: int = Field(1, ge=1)
-    subset_seed: int = Field(0, ge=0)
+    subsets_per_size: int = Field(default=1, ge=1)
+    subset_seed: int = Field(default=0, ge=0)
 
 
 class MultitaskSettings(BaseModel):
@@ -77,8 +78,8 @@ class MultitaskSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sampler: Literal["proportional", "uniform", "temperature", "capped", "weights"] = "proportional"
-    temperature: float = Field(2.0, gt=0, description="sampler 'temperature': p ∝ n^(1/T)")
-    cap: int | None = Field(None, ge=1, description="sampler 'capped': p ∝ min(n, cap)")
+    temperature: float = Field(default=2.0, gt=0, description="sampler 'temperature': p ∝ n^(1/T)")
+    cap: int | None = Field(default=None, ge=1, description="sampler 'capped': p ∝ min(n, cap)")
     weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=dict, description="sampler 'weights': p ∝ weight, by member name (mnli, xnli@de)"
     )

@@ -23,8 +23,8 @@ from adapters import init as init_adapters
 from adapters.composition import AdapterCompositionBlock, Fuse, Stack
 
 from xstilts.artefacts import atomic_write_json, read_json
-from xstilts.data.hub import hub_offline
 from xstilts.errors import ModelLoadError
+from xstilts.hub import hub_offline
 from xstilts.models.encoder import load_encoder, model_fingerprint
 from xstilts.models.multitask import MultiTaskModel
 

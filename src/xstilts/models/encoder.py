@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.hub import hub_offline
 from xstilts.errors import ModelLoadError
+from xstilts.hub import hub_offline
 
 
 def _looks_local(name: str) -> bool:

@@ -8,7 +8,8 @@ layer to the next.
 Layers count as ``hidden_states`` does: 0 is the embedding output, ``n`` the output of layer ``n``. XTREME's
 ``extract_embeddings`` (``third_party/run_retrieval.py``, ``evaluate_retrieval.py``) keeps the last
 ``--num_layers`` hidden states, so its ``--specific_layer i`` is ``hidden_states[depth - num_layers + i + 1]``.
-The defaults (:func:`default_layer`) are what XTREME's scripts read at the two depths they run:
+The defaults (:func:`default_layer`) are what XTREME's scripts read at the two depths they run, declared by
+each task as ``Task.retrieval_layers`` (encoder depth -> ``hidden_states`` index):
 
 * Tatoeba (``scripts/run_tatoeba.sh``: ``--num_layers 12 --specific_layer 7`` for mBERT, ``24`` / ``13`` for
   XLM-R large): ``hidden_states[8]`` of 12 layers, ``hidden_states[14]`` of 24;
@@ -20,6 +21,7 @@ The defaults (:func:`default_layer`) are what XTREME's scripts read at the two d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import torch
@@ -29,11 +31,6 @@ from xstilts.errors import XstiltsError
 Pooling = Literal["mean", "cls"]
 
 REFERENCE_LAYER, REFERENCE_DEPTH = 14, 24  # XTREME's Tatoeba layer for XLM-R large
-# task -> {encoder depth: hidden_states index} where XTREME's scripts fix it (see the module docstring)
-TASK_LAYERS: dict[str, dict[int, int]] = {
-    "tatoeba": {12: 8, 24: 14},
-    "bucc2018": {12: 8, 24: 20},
-}
 
 
 def scaled_layer(num_layers: int) -> int:
@@ -41,15 +38,16 @@ def scaled_layer(num_layers: int) -> int:
     return max(1, round(REFERENCE_LAYER / REFERENCE_DEPTH * num_layers))
 
 
-def default_layer(num_layers: int, task: str | None = None) -> int:
-    """The task's XTREME layer at this depth (:data:`TASK_LAYERS`), else :func:`scaled_layer`."""
-    return TASK_LAYERS.get(task or "", {}).get(num_layers, scaled_layer(num_layers))
+def default_layer(num_layers: int, task_layers: Mapping[int, int] | None = None) -> int:
+    """The task's XTREME layer at this depth (``task_layers``: the task's ``retrieval_layers``, encoder depth ->
+    ``hidden_states`` index), else :func:`scaled_layer`."""
+    return (task_layers or {}).get(num_layers, scaled_layer(num_layers))
 
 
-def resolve_layer(layer: int | None, num_layers: int, task: str | None = None) -> int:
+def resolve_layer(layer: int | None, num_layers: int, task_layers: Mapping[int, int] | None = None) -> int:
     """The layer to read (0 = the embedding output, ``num_layers`` = the last layer); ``None`` = the task's
-    default."""
-    chosen = default_layer(num_layers, task) if layer is None else layer
+    default (:func:`default_layer`)."""
+    chosen = default_layer(num_layers, task_layers) if layer is None else layer
     if not 0 <= chosen <= num_layers:
         raise XstiltsError(f"retrieval_layer {chosen} is outside this encoder's layers 0..{num_layers}")
     return chosen

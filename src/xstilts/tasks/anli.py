@@ -6,10 +6,11 @@ from pathlib import Path
 
 from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
 from xstilts.data.nli_files import read_anli_annotated_csv, read_anli_jsonl
+from xstilts.data.sources import Split
+from xstilts.hub import load_hub_split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS, nli_examples_from_hub
 from xstilts.tasks.registry import register
 

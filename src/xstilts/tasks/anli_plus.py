@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from xstilts.data.examples import Example
+from xstilts.data.sources import Split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import get_task, register
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import ClassVar, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import ClassVar
 
 from xstilts.data.examples import Example
+from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.errors import XstiltsError
 from xstilts.kinds.base import Kind
 from xstilts.tasks.plugins import origin_of
@@ -23,34 +22,6 @@ from xstilts.tasks.plugins import origin_of
 class Role(str, Enum):
     INTERMEDIATE = "intermediate"
     TARGET = "target"
-
-
-Split = Literal["train", "dev", "test"]
-
-
-EMBEDDED = "embedded:"
-EMBEDDED_ROOT = Path(__file__).resolve().parent.parent / "demo" / "data"
-
-
-class DataSource(BaseModel):
-    """Where a task's files come from: the hub (default) or a local directory in the official format.
-
-    A local path ``embedded:NAME`` means the data shipped inside the package (``xstilts/demo/data/NAME``);
-    it keeps phase ids the same wherever the package is installed.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    source: Literal["hub", "local"] = "hub"
-    path: str | None = None
-    dataset: str | None = None
-    revision: str | None = None
-
-
-def resolve_local(path: str) -> Path:
-    if path.startswith(EMBEDDED):
-        return EMBEDDED_ROOT / path[len(EMBEDDED) :]
-    return Path(path).expanduser()
 
 
 @dataclass(frozen=True)
@@ -70,7 +41,7 @@ class Task:
     languages: ClassVar[tuple[str, ...]]
     splits: ClassVar[dict[str, tuple[str, ...]]]  # split -> languages that have it
     labels: ClassVar[tuple[str, ...]] = ()
-    metric: ClassVar[str]  # name in xstilts.evaluation.metrics
+    metric: ClassVar[str]  # name in xstilts.metrics
     selection_metric: ClassVar[str]  # the metric model selection maximises
     hub_dataset: ClassVar[str]
     local_layout: ClassVar[str]  # what a local directory must contain, for `xstilts tasks` and errors
@@ -85,6 +56,9 @@ class Task:
     # Span extraction with unanswerable questions (SQuAD v2.0): the decoder answers "" when the null score beats
     # the best span by more than this (the official run_squad v2 rule); None: every question has an answer.
     null_score_threshold: ClassVar[float | None] = None
+    # Retrieval: the layer XTREME's scripts embed at a given encoder depth (depth -> hidden_states index, see
+    # models/pooling.py); a depth not listed scales XTREME-R's layer 14 of 24.
+    retrieval_layers: ClassVar[dict[int, int]] = {}
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""

@@ -19,10 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example
+from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_bucc
 from xstilts.errors import XstiltsError
 from xstilts.kinds.retrieval import RETRIEVAL
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 BUCC_LANGUAGES = ("de", "fr", "ru", "zh")
@@ -47,6 +48,8 @@ class BUCC2018(Task):
     train_from = SplitRef("squad_v1", "train")  # used only with retrieval.after: squad_v1
     select_on = SplitRef("squad_v1", "dev")
     description = "Bitext mining xx -> en (BUCC 2018)"
+    # scripts/run_bucc2018.sh: --specific_layer 7 and the default --num_layers 12, for every model
+    retrieval_layers = {12: 8, 24: 20}
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         # The hub's bucc18.LANG configs hold only the gold pairs, not the corpora they are hidden in; mining

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from xstilts.data.conll import read_tagging_tsv
 from xstilts.data.examples import Example
+from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
 from xstilts.kinds.token_tagging import TOKEN_TAGGING
-from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task, resolve_local
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 TAGS_FILE = "tags.txt"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from xstilts.data.choice_files import choice_label, read_csv_with_header
 from xstilts.data.examples import Example, MultipleChoiceExample
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
+from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _ANSWERS = ("answer0", "answer1", "answer2", "answer3")

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example
+from xstilts.data.sources import EMBEDDED, DataSource, Split
 from xstilts.data.squad_json import read_squad_json
 from xstilts.data.tsv import read_pawsx_tsv, read_xtreme_pair_tsv
 from xstilts.errors import XstiltsError
 from xstilts.kinds.classification import CLASSIFICATION
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
-from xstilts.tasks.base import EMBEDDED, DataSource, Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from xstilts.data.choice_files import choice_label, read_jsonl, text_field
 from xstilts.data.examples import Example, MultipleChoiceExample
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.errors import DataFormatError
+from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 HELLASWAG_LABELS = ("0", "1", "2", "3")

@@ -19,10 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
+from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_xquad_r
 from xstilts.errors import XstiltsError
 from xstilts.kinds.retrieval import RETRIEVAL
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 LAREQA_LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")

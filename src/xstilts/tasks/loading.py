@@ -9,7 +9,8 @@ from tqdm.auto import tqdm
 
 from xstilts.data.examples import Example
 from xstilts.data.features import FeatureCache, Features, cache_key, tokenizer_fingerprint
-from xstilts.tasks.base import DataSource, Split, Task, resolve_local
+from xstilts.data.sources import DataSource, Split, resolve_local
+from xstilts.tasks.base import Task
 
 TOKENIZE_CHUNK = 20_000
 

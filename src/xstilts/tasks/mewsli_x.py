@@ -14,9 +14,10 @@ from pathlib import Path
 
 from xstilts.data.examples import Example, RetrievalExample
 from xstilts.data.mewsli import read_entities, read_mentions
+from xstilts.data.sources import DataSource, Split
 from xstilts.errors import XstiltsError
 from xstilts.kinds.retrieval import RETRIEVAL
-from xstilts.tasks.base import DataSource, Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MEWSLI_X_LANGUAGES = ("ar", "de", "en", "es", "fa", "ja", "pl", "ro", "ta", "tr", "uk")

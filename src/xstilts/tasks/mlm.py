@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.analysis.typology import LANGUAGES
 from xstilts.data.examples import Example, TextExample
+from xstilts.data.sources import Split
 from xstilts.data.text import read_hub_text, read_text_file, text_file
 from xstilts.kinds.masked_lm import MASKED_LM
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.languages import LANGUAGES
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MLM_LANGUAGES = tuple(LANGUAGES)

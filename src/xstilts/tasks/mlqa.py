@@ -10,10 +10,11 @@ from pathlib import Path
 
 from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
+from xstilts.hub import load_hub_split
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MLQA_LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")

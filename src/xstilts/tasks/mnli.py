@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.examples import ClassificationExample, Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.tsv import check_label, read_tsv_with_header
+from xstilts.hub import load_hub_split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 NLI_LABELS = ("contradiction", "entailment", "neutral")
@@ -38,7 +39,7 @@ class MNLI(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         rows = load_hub_split(dataset, "mnli", _HUB_SPLITS[split], revision)
-        return nli_examples_from_hub(rows, lambda i, row: f"mnli-{split}-{i}")
+        return list(nli_examples_from_hub(rows, lambda i, row: f"mnli-{split}-{i}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         path = root / _LOCAL_FILES[split]

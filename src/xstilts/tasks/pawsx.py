@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.tsv import read_pawsx_tsv, read_xtreme_pair_tsv
+from xstilts.hub import load_hub_split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 PAWSX_LANGUAGES = ("de", "en", "es", "fr", "ja", "ko", "zh")
@@ -47,5 +48,7 @@ class PAWSX(Task):
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         official = root / language / _OFFICIAL_FILES[split]
         if not official.exists():
-            return read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"pawsx-{split}-{language}")
-        return read_pawsx_tsv(official, self.labels, f"pawsx-{split}-{language}")
+            return list(
+                read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"pawsx-{split}-{language}")
+            )
+        return list(read_pawsx_tsv(official, self.labels, f"pawsx-{split}-{language}"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.tsv import check_label, read_tsv_with_header
+from xstilts.hub import load_hub_split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 _LOCAL_FILES = {"train": "train.tsv", "dev": "dev.tsv"}

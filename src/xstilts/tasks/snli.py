@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
 from xstilts.data.nli_files import read_snli_jsonl
+from xstilts.data.sources import Split
+from xstilts.hub import load_hub_split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS, nli_examples_from_hub
 from xstilts.tasks.registry import register
 
@@ -33,7 +34,7 @@ class SNLI(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         rows = load_hub_split(dataset, "plain_text", _HUB_SPLITS[split], revision)
-        return nli_examples_from_hub(rows, lambda i, row: f"snli-{split}-{i}")
+        return list(nli_examples_from_hub(rows, lambda i, row: f"snli-{split}-{i}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         return list(read_snli_jsonl(root / f"snli_1.0_{split}.jsonl"))

@@ -18,10 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_tatoeba
+from xstilts.hub import load_hub_split
 from xstilts.kinds.retrieval import RETRIEVAL
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 # XTREME's language codes -> LASER's file codes (XTREME's utils_preprocess.py mapping; XTREME-R adds the last 5).
@@ -50,6 +51,8 @@ class Tatoeba(Task):
     train_from = SplitRef("squad_v1", "train")  # used only with retrieval.after: squad_v1 (XTREME-R)
     select_on = SplitRef("squad_v1", "dev")
     description = "Sentence retrieval xx -> en (Tatoeba)"
+    # scripts/run_tatoeba.sh: --num_layers 12 --specific_layer 7 (mBERT), 24 / 13 (XLM-R large)
+    retrieval_layers = {12: 8, 24: 14}
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         code = TATOEBA_CODES[language]

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, SpanExample
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
 from xstilts.errors import DataFormatError
+from xstilts.hub import load_hub_split
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 # TyDiQA names each question's language in its id: "<language name>-<number>-<n>".

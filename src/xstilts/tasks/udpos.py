@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.analysis.aggregates import TASK_LANGUAGES
+from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.conll import find_ud_files, read_conllu, read_tagging_tsv, tagging_examples_from_hub
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.errors import XstiltsError
+from xstilts.hub import load_hub_split
 from xstilts.kinds.token_tagging import TOKEN_TAGGING
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 UDPOS_LANGUAGES = TASK_LANGUAGES["xtreme-r"]["udpos"]
@@ -120,7 +121,7 @@ class UDPOS(Task):
                 f" local data: {self.local_layout}"
             )
         rows = load_hub_split(dataset, f"udpos.{HUB_NAMES[language]}", _HUB_SPLITS[split], revision)
-        return tagging_examples_from_hub(rows, "pos_tags", f"udpos-{split}-{language}")
+        return list(tagging_examples_from_hub(rows, "pos_tags", f"udpos-{split}-{language}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         guid = f"udpos-{split}-{language}"

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
+from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.copa import COPA_LABELS, copa_examples_from_hub, copa_files, read_copa_jsonl
 from xstilts.tasks.registry import register
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
-from xstilts.data.hub import load_hub_split
+from xstilts.data.sources import Split
 from xstilts.data.tsv import check_label, read_tsv_with_header, read_xtreme_pair_tsv
+from xstilts.hub import load_hub_split
 from xstilts.kinds.classification import CLASSIFICATION
-from xstilts.tasks.base import Role, Split, SplitRef, Task
+from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
 
@@ -64,7 +65,7 @@ class XNLI(Task):
             return _read_translate_train(root, language, self.labels)
         official = root / f"xnli.{split}.tsv"
         if not official.exists():
-            return read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"xnli-{split}-{language}")
+            return list(read_xtreme_pair_tsv(root / f"{split}-{language}.tsv", self.labels, f"xnli-{split}-{language}"))
         return [
             ClassificationExample(
                 f"xnli-{split}-{language}-{line}",
@@ -90,4 +91,4 @@ def _read_translate_train(root: Path, language: str, labels: tuple[str, ...]) ->
                 )
                 for line, row in read_tsv_with_header(official, ("premise", "hypo", "label"))
             ]
-    return read_xtreme_pair_tsv(root / f"train-{language}.tsv", labels, f"xnli-train-{language}")
+    return list(read_xtreme_pair_tsv(root / f"train-{language}.tsv", labels, f"xnli-train-{language}"))

@@ -26,12 +26,12 @@ from transformers import set_seed
 from xstilts.artefacts import atomic_write_json
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache
+from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.kinds.masked_lm import MASKED_LM
 from xstilts.models.adapters import AdapterModel, Route, language_adapter, load_base
 from xstilts.models.encoder import model_fingerprint
 from xstilts.models.mlm_head import pretrained_mlm_head
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import make_accelerator, train

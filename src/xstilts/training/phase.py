@@ -17,9 +17,9 @@ from transformers import set_seed
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache, Features
 from xstilts.data.samplers import Sampling
+from xstilts.data.sources import DataSource
 from xstilts.evaluation.scoring import score_set
 from xstilts.models.heads import head_type
-from xstilts.tasks.base import DataSource
 from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train

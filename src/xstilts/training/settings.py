@@ -28,41 +28,43 @@ class TrainingSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lr: float = Field(1e-5, gt=0)
-    batch_size: int = Field(32, ge=1)
-    grad_accum: int = Field(1, ge=1, description="micro-batches per optimizer step")
-    epochs: int = Field(2, ge=1)
-    max_steps: int | None = Field(None, ge=1, description="stop after this many optimizer steps")
-    warmup_ratio: float = Field(0.1, ge=0, le=1)
-    weight_decay: float = Field(0.01, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    max_length: int = Field(128, ge=8)
-    doc_stride: int = Field(128, ge=1)
-    max_query_length: int = Field(64, ge=1)
-    max_answer_length: int = Field(30, ge=1)
-    eval_batch_size: int = Field(128, ge=1)
-    max_train_examples: int | None = Field(None, ge=1, description="use only the first N training examples")
-    max_eval_examples: int | None = Field(None, ge=1, description="use only the first N examples per eval set")
+    lr: float = Field(default=1e-5, gt=0)
+    batch_size: int = Field(default=32, ge=1)
+    grad_accum: int = Field(default=1, ge=1, description="micro-batches per optimizer step")
+    epochs: int = Field(default=2, ge=1)
+    max_steps: int | None = Field(default=None, ge=1, description="stop after this many optimizer steps")
+    warmup_ratio: float = Field(default=0.1, ge=0, le=1)
+    weight_decay: float = Field(default=0.01, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
+    max_length: int = Field(default=128, ge=8)
+    doc_stride: int = Field(default=128, ge=1)
+    max_query_length: int = Field(default=64, ge=1)
+    max_answer_length: int = Field(default=30, ge=1)
+    eval_batch_size: int = Field(default=128, ge=1)
+    max_train_examples: int | None = Field(default=None, ge=1, description="use only the first N training examples")
+    max_eval_examples: int | None = Field(default=None, ge=1, description="use only the first N examples per eval set")
     classifier_pooling: Literal["first", "mean"] = Field(
-        "first", description="classification heads read the first token (XLM-R, the paper) or the token mean"
+        default="first", description="classification heads read the first token (XLM-R, the paper) or the token mean"
     )
     retrieval_layer: int | None = Field(
-        None,
+        default=None,
         ge=0,
         description="retrieval embeds this layer's output (0 = embeddings); default: the layer XTREME's scripts use"
-        " for the task and depth (models/pooling.py TASK_LAYERS), else round(14/24 x layers)",
+        " for the task and depth (the task's retrieval_layers), else round(14/24 x layers)",
     )
     retrieval_pooling: Literal["mean", "cls"] = Field(
-        "mean", description="retrieval pools the layer by the mean of the non-pad tokens (XTREME) or the first token"
+        default="mean",
+        description="retrieval pools the layer by the mean of the non-pad tokens (XTREME) or the first token",
     )
-    checkpoint_every: int = Field(500, ge=1, description="optimizer steps between resumable checkpoints")
+    checkpoint_every: int = Field(default=500, ge=1, description="optimizer steps between resumable checkpoints")
     group_by_length: bool = True
     freeze_word_embeddings: bool = Field(
-        False, description="keep the input embedding matrix fixed (most of a small multilingual model's weights)"
+        default=False,
+        description="keep the input embedding matrix fixed (most of a small multilingual model's weights)",
     )
-    select_best: bool = Field(True, description="keep the epoch with the best English dev score")
+    select_best: bool = Field(default=True, description="keep the epoch with the best English dev score")
     compile: bool = Field(
-        False, description="torch.compile the encoder (slower start, faster steps; needs a C++ compiler on CPU)"
+        default=False, description="torch.compile the encoder (slower start, faster steps; needs a C++ compiler on CPU)"
     )
 
     def data_part(self, kind: str | None = None) -> dict[str, object]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from xstilts.data.examples import ClassificationExample
-from xstilts.evaluation.metrics.accuracy import accuracy
+from xstilts.metrics.accuracy import accuracy
 
 POSITIVE = "1"
 

@@ -1,15 +1,8 @@
 """XTREME and XTREME-R aggregate scores, as the official evaluation computes them.
 
-Sources (google-research/xtreme, read through its stored history):
-
-* ``evaluate.py`` (XTREME-only version, e.g. commit b5d31e7): ``GROUP2TASK``, ``TASK2LANGS``,
-  ``METRIC_FUNCTION`` and ``evaluate()``.
-* ``evaluate.py`` (version with ``--xtreme_version``, commit da430dd): ``XTREME_GROUP2TASK``,
-  ``XTREME_R_GROUP2TASK``, ``XTREME_TASK2LANGS``, ``XTREME_R_TASK2LANGS``, ``METRIC_FUNCTION``,
-  ``mewslix_map20()`` and ``evaluate()``.
-* ``third_party/utils_lareqa.py``: ``mean_avg_prec_at_k()`` (LAReQA's mAP@20).
-* Hu et al. (2020), XTREME, arXiv:2003.11080, and Ruder et al. (2021), XTREME-R, arXiv:2104.07412
-  (§2.1 task groups; §3.2.2: LAReQA and Mewsli-X are retrieval tasks scored by mAP@20).
+The benchmark table these functions read (task groups, official test languages, headline metrics), its
+sources (google-research/xtreme's ``evaluate.py``, the XTREME and XTREME-R papers) and its deliberate departures
+from the code are in :mod:`xstilts.benchmarks`.
 
 The rules, as ``evaluate()`` implements them:
 
@@ -27,105 +20,15 @@ The rules, as ``evaluate()`` implements them:
    XTREME-R), shown only when every task is available. It is *not* the mean of the group scores: the QA group
    (3 tasks) weighs 3/9 of XTREME's overall, not 1/4. ``benchmark_scores`` also returns the mean of the group
    scores (``overall_of_groups``) for comparison with tables that average categories, clearly labelled.
-
-Deliberate departures from the code, where the code contradicts the paper or cannot run:
-
-* XTREME-R's ``XTREME_R_GROUP2TASK["retrieval"]`` lists only Tatoeba and Mewsli-X, and the code has no metric
-  or languages for LAReQA (``'lareqa': []``), although LAReQA is one of the 10 tasks its overall score averages.
-  Here LAReQA is in the retrieval group, as in the paper (§3.2.2, "Retrieval from a Multilingual Pool").
-* The code's ``'multi_choice': ['xcopa']`` entry only selects the file suffix (``get_suffix()``); it is not a
-  task group and would count XCOPA twice, so it is left out.
-* The code never sets ``avg_metric`` for Mewsli-X (its metric is named ``map@20``, neither ``f1`` nor
-  ``accuracy``), so its XTREME-R group and overall scores would fail; here mAP@20 is Mewsli-X's task score.
-
-Task names follow xstilts' spelling: ``mewsli_x`` is the code's ``mewslix``; ``lareqa`` is LAReQA XQuAD-R.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from statistics import fmean
-from typing import Any, Literal
+from typing import Any
 
-Benchmark = Literal["xtreme", "xtreme-r"]
-
-QA_TASKS: tuple[str, ...] = ("xquad", "mlqa", "tydiqa")
-QA_METRICS: tuple[str, str] = ("exact_match", "f1")
-
-# evaluate.py: GROUP2TASK / XTREME_GROUP2TASK and XTREME_R_GROUP2TASK (group keys there: classification,
-# tagging, qa, retrieval; "tagging" is the paper's "structured prediction").
-TASK_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
-    "xtreme": {
-        "classification": ("pawsx", "xnli"),
-        "structured_prediction": ("udpos", "panx"),
-        "qa": ("xquad", "mlqa", "tydiqa"),
-        "retrieval": ("bucc2018", "tatoeba"),
-    },
-    "xtreme-r": {
-        "classification": ("xnli", "xcopa"),
-        "structured_prediction": ("udpos", "panx"),
-        "qa": ("xquad", "mlqa", "tydiqa"),
-        "retrieval": ("tatoeba", "mewsli_x", "lareqa"),
-    },
-}
-
-# evaluate.py: METRIC_FUNCTION (accuracy → "accuracy"; f1 / bucc_f1 → "f1"; mewslix_map20 → "map@20");
-# QA tasks combine "exact_match" and "f1" (squad_em_f1 / mlqa_em_f1). LAReQA: mAP@20 (paper §3.2.2).
-TASK_METRIC: dict[str, str | tuple[str, str]] = {
-    "xnli": "accuracy",
-    "pawsx": "accuracy",
-    "xcopa": "accuracy",
-    "udpos": "f1",
-    "panx": "f1",
-    "xquad": QA_METRICS,
-    "mlqa": QA_METRICS,
-    "tydiqa": QA_METRICS,
-    "bucc2018": "f1",
-    "tatoeba": "accuracy",
-    "mewsli_x": "map@20",
-    "lareqa": "map@20",
-}
-
-
-def _langs(codes: str) -> tuple[str, ...]:
-    return tuple(codes.split(","))
-
-
-_PANX = (
-    "ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,"
-    "it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu"
-)
-_UDPOS = "af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh"
-_TATOEBA = "ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu"
-_XQUAD = "en,es,de,el,ru,tr,ar,vi,th,zh,hi"
-
-# evaluate.py: XTREME_TASK2LANGS and XTREME_R_TASK2LANGS, the test languages each task score averages.
-# LAReQA's list is empty in the code; here it is XQuAD-R's 11 languages (the paper, §3.2.2).
-TASK_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
-    "xtreme": {
-        "pawsx": _langs("de,en,es,fr,ja,ko,zh"),
-        "xnli": _langs("ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh"),
-        "panx": _langs(_PANX),
-        "udpos": _langs(_UDPOS),
-        "bucc2018": _langs("de,fr,ru,zh"),
-        "tatoeba": _langs(_TATOEBA),
-        "xquad": _langs(_XQUAD),
-        "mlqa": _langs("en,es,de,ar,hi,vi,zh"),
-        "tydiqa": _langs("en,ar,bn,fi,id,ko,ru,sw,te"),
-    },
-    "xtreme-r": {
-        "xnli": _langs("ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh"),
-        "panx": _langs(_PANX + ",qu,pl,uk,az,lt,pa,gu,ro"),
-        "udpos": _langs(_UDPOS + ",lt,pl,uk,wo,ro"),
-        "tatoeba": _langs(_TATOEBA + ",az,lt,pl,uk,ro"),
-        "xcopa": _langs("et,ht,id,it,qu,sw,ta,th,tr,vi,zh"),
-        "lareqa": _langs("ar,de,el,en,es,hi,ru,th,tr,vi,zh"),
-        "mewsli_x": _langs("ar,de,en,es,fa,ja,pl,ro,ta,tr,uk"),
-        "xquad": _langs(_XQUAD + ",ro"),
-        "mlqa": _langs("en,es,de,ar,hi,vi,zh"),
-        "tydiqa": _langs("en,ar,bn,fi,id,ko,ru,sw,te"),
-    },
-}
+from xstilts.benchmarks import TASK_GROUPS, TASK_LANGUAGES, TASK_METRIC, Benchmark
 
 
 def _mean_over_languages(task: str, metric: str, by_language: Mapping[str, float] | None) -> float:

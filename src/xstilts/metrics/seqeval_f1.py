@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from seqeval.metrics import f1_score, precision_score, recall_score
 
@@ -46,9 +47,10 @@ def tagging_f1(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
         # "NOUN seems not to be NE tag." for every bare POS tag, and UndefinedMetricWarning when a side has no
         # span; the values are those of the default zero_division="warn", which scores 0 there.
         warnings.simplefilter("ignore")
-        f1 = f1_score(y_true, y_pred)
-        precision = precision_score(y_true, y_pred)
-        recall = recall_score(y_true, y_pred)
+        # seqeval annotates List[float] | float; the default average (micro) returns one float
+        f1 = cast(float, f1_score(y_true, y_pred))
+        precision = cast(float, precision_score(y_true, y_pred))
+        recall = cast(float, recall_score(y_true, y_pred))
     return {"f1": float(f1) * 100, "precision": float(precision) * 100, "recall": float(recall) * 100}
 
 

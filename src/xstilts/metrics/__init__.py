@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
-from xstilts.evaluation.metrics.accuracy import accuracy
-from xstilts.evaluation.metrics.accuracy_f1 import accuracy_f1
-from xstilts.evaluation.metrics.mlqa import mlqa as mlqa_metric  # the package attribute stays the module
-from xstilts.evaluation.metrics.seqeval_f1 import seqeval_f1
-from xstilts.evaluation.metrics.squad_v1 import squad_v1
-from xstilts.evaluation.metrics.squad_v2 import squad_v2
-from xstilts.evaluation.metrics.tag_accuracy import tag_accuracy
+from xstilts.metrics.accuracy import accuracy
+from xstilts.metrics.accuracy_f1 import accuracy_f1
+from xstilts.metrics.mlqa import mlqa as mlqa_metric  # the package attribute stays the module
+from xstilts.metrics.seqeval_f1 import seqeval_f1
+from xstilts.metrics.squad_v1 import squad_v1
+from xstilts.metrics.squad_v2 import squad_v2
+from xstilts.metrics.tag_accuracy import tag_accuracy
 
 Metric = Callable[[Sequence[Any], Mapping[str, str]], dict[str, float]]
 
@@ -25,8 +25,12 @@ METRICS: dict[str, Metric] = {
     "tag_accuracy": tag_accuracy,
 }
 
+
 # Metrics whose official scorer is told the language of the answers (MLQA normalises per language).
-LanguageMetric = Callable[[Sequence[Any], Mapping[str, str], str], dict[str, float]]
+class LanguageMetric(Protocol):
+    def __call__(self, examples: Sequence[Any], predictions: Mapping[str, str], language: str) -> dict[str, float]: ...
+
+
 LANGUAGE_METRICS: dict[str, LanguageMetric] = {"mlqa": mlqa_metric}
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from xstilts.data.examples import SpanExample
-from xstilts.evaluation.metrics.squad_v1 import normalize_answer, token_f1
+from xstilts.metrics.squad_v1 import normalize_answer, token_f1
 
 
 def gold_answers(example: SpanExample) -> list[str]:

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 
 from xstilts.data.examples import SpanExample
-from xstilts.evaluation.metrics.squad_v1 import token_f1
+from xstilts.metrics.squad_v1 import token_f1
 
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
 _CJK = re.compile(r"[\u4e00-\u9fa5]")  # the script's range, narrower than the whole CJK Unified Ideographs block

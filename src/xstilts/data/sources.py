@@ -1,0 +1,38 @@
+"""Where a task's files come from (``DataSource``), and the names of a task's splits.
+
+Base-layer facts that readers, tasks, phases and the experiment spec all share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Split = Literal["train", "dev", "test"]
+
+
+EMBEDDED = "embedded:"
+EMBEDDED_ROOT = Path(__file__).resolve().parent.parent / "demo" / "data"
+
+
+class DataSource(BaseModel):
+    """Where a task's files come from: the hub (default) or a local directory in the official format.
+
+    A local path ``embedded:NAME`` means the data shipped inside the package (``xstilts/demo/data/NAME``);
+    it keeps phase ids the same wherever the package is installed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["hub", "local"] = "hub"
+    path: str | None = None
+    dataset: str | None = None
+    revision: str | None = None
+
+
+def resolve_local(path: str) -> Path:
+    if path.startswith(EMBEDDED):
+        return EMBEDDED_ROOT / path[len(EMBEDDED) :]
+    return Path(path).expanduser()
