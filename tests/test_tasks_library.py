@@ -315,7 +315,7 @@ def test_qqp_glue_layout(tmp_path):
 @pytest.mark.parametrize(
     ("body", "line", "message"),
     [
-        ("1\t1\t2\ta\tb\t1\n2\t3\t4\tc\td\t2\n", 3, "label '2' is not one of 0, 1"),
+        ("1\t1\t2\ta\tb\t1\n2\t3\t4\tc\td\t2\n", 3, "field 'is_duplicate': '2' is not one of '0', '1'"),
         ("1\t1\t2\ta\tb\t1\n2\t3\t4\tc\n", 3, "expected 6 tab-separated fields, found 4"),
     ],
 )
@@ -341,7 +341,7 @@ def test_sst2_single_sentences(tmp_path):
         ClassificationExample("sst2-train-3", "a gorgeous , witty film", None, "1"),
     ]
     path = write_text(tmp_path / "dev.tsv", "sentence\tlabel\ngood\t1\nbad\tnegative\n")
-    with pytest.raises(DataFormatError, match="label 'negative' is not one of 0, 1") as info:
+    with pytest.raises(DataFormatError, match="field 'label': 'negative' is not one of '0', '1'") as info:
         get_task("sst2").read("dev", "en", local(tmp_path))
     assert str(info.value).startswith(f"{path}:3: ")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.examples import ClassificationExample, Example
+from xstilts.data.files import check_label, read_tsv_with_header
 from xstilts.data.hub import load_hub_split
-from xstilts.data.tsv import check_label, read_tsv_with_header
 from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
@@ -46,7 +46,7 @@ class MNLI(Task):
                 f"mnli-{split}-{line}",
                 row["sentence1"],
                 row["sentence2"],
-                check_label(path, line, row["gold_label"], self.labels),
+                check_label(path, line, "gold_label", row["gold_label"], self.labels),
             )
             for line, row in read_tsv_with_header(path, ("sentence1", "sentence2", "gold_label"))
         ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
+from xstilts.data.files import check_label, read_tsv_with_header
 from xstilts.data.hub import load_hub_split
-from xstilts.data.tsv import check_label, read_tsv_with_header
 from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
@@ -48,7 +48,7 @@ class QQP(Task):
                 f"qqp-{split}-{row['id']}",
                 row["question1"],
                 row["question2"],
-                check_label(path, line, row["is_duplicate"], self.labels),
+                check_label(path, line, "is_duplicate", row["is_duplicate"], self.labels),
             )
             for line, row in read_tsv_with_header(path, columns)
         ]

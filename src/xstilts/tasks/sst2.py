@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
+from xstilts.data.files import check_label, read_tsv_with_header
 from xstilts.data.hub import load_hub_split
-from xstilts.data.tsv import check_label, read_tsv_with_header
 from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
 from xstilts.tasks.registry import register
 
@@ -42,7 +42,10 @@ class SST2(Task):
         path = root / _LOCAL_FILES[split]
         return [
             ClassificationExample(
-                f"sst2-{split}-{line}", row["sentence"], None, check_label(path, line, row["label"], self.labels)
+                f"sst2-{split}-{line}",
+                row["sentence"],
+                None,
+                check_label(path, line, "label", row["label"], self.labels),
             )
             for line, row in read_tsv_with_header(path, ("sentence", "label"))
         ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample, Example
+from xstilts.data.files import check_label, read_tsv_with_header
 from xstilts.data.hub import load_hub_split
-from xstilts.data.tsv import check_label, read_tsv_with_header, read_xtreme_pair_tsv
+from xstilts.data.tsv import read_xtreme_pair_tsv
 from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
@@ -69,7 +70,7 @@ class XNLI(Task):
                 f"xnli-{split}-{language}-{line}",
                 row["sentence1"],
                 row["sentence2"],
-                check_label(official, line, row["gold_label"], self.labels),
+                check_label(official, line, "gold_label", row["gold_label"], self.labels),
             )
             for line, row in read_tsv_with_header(official, ("language", "gold_label", "sentence1", "sentence2"))
             if row["language"] == language
@@ -85,7 +86,7 @@ def _read_translate_train(root: Path, language: str, labels: tuple[str, ...]) ->
                     f"xnli-train-{language}-{line}",
                     row["premise"],
                     row["hypo"],
-                    check_label(official, line, _MT_LABELS.get(row["label"], row["label"]), labels),
+                    check_label(official, line, "label", _MT_LABELS.get(row["label"], row["label"]), labels),
                 )
                 for line, row in read_tsv_with_header(official, ("premise", "hypo", "label"))
             ]
