@@ -11,7 +11,8 @@ line left out where there is none (a whole-file problem, or a place in a JSON do
   found list``;
 - a wrong number of columns: ``expected 10 tab-separated fields (ID, FORM, ...), found 9``;
 - a header: ``empty file; expected a header line``, ``header lacks column(s) label; found id, text``;
-- a field: ``missing field 'premise'``, ``field 'choice2': expected a string, found int``, ``field 'id': empty``,
+- a field: ``missing field 'premise'`` (nested: ``field 'context': missing field 'text'``), ``field 'choice2':
+  expected a string, found int``, ``field 'id': empty``,
   ``field 'id': 'a-1' listed twice (first on line 1)``, and any reader's own check through ``field_error``;
 - a label outside the task's set: ``field 'label': 'maybe' is not one of 'contradiction', 'entailment', ...``.
 
@@ -220,7 +221,9 @@ def field_value(path: Path, line: int | None, record: Any, key: str, where: str 
             raise field_error(path, line, where, f"expected an object, found {type(record).__name__}")
         raise DataFormatError(path, f"expected a JSON object, found {type(record).__name__}", line)
     if key not in record:
-        raise DataFormatError(path, f"missing field {field_path(where, key)!r}", line)
+        if where:
+            raise field_error(path, line, where, f"missing field {key!r}")
+        raise DataFormatError(path, f"missing field {key!r}", line)
     return record[key]
 
 

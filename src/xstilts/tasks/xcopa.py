@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
+from xstilts.data.files import first_existing
 from xstilts.data.hub import load_hub_split
 from xstilts.tasks.base import Role, Split, SplitRef, Task, TaskKind
 from xstilts.tasks.copa import COPA_LABELS, copa_examples_from_hub, copa_files, read_copa_jsonl
