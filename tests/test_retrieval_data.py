@@ -257,16 +257,16 @@ def test_mewsli_reads_mentions_of_one_language_and_all_entities(tmp_path: Path) 
     [
         (
             lambda c, e: c[0]["mentions"][0]["mention_span"].update(text="Hand"),
-            r"-dev\.jsonl:1: mentions\[0\]\.mention_span: text does not match",
+            r"-dev\.jsonl:1: field 'mentions\[0\]\.mention_span': text does not match",
         ),
-        (lambda c, e: c[1]["context"].pop("text"), r"-dev\.jsonl:2: context\.text: expected a str"),
+        (lambda c, e: c[1]["context"].pop("text"), r"-dev\.jsonl:2: field 'context': missing field 'text'"),
         (
             lambda c, e: e[1].update(entity_id="Q1"),
-            r"candidate_set_entities\.jsonl:2: entity_id: 'Q1' already listed on line 1",
+            r"candidate_set_entities\.jsonl:2: field 'entity_id': 'Q1' listed twice \(first on line 1\)",
         ),
         (
             lambda c, e: e[0]["sentence_spans"].append({"start": 3, "end": 99}),
-            r"entities\.jsonl:1: sentence_spans\[1\]: \[3, 99\) is outside",
+            r"entities\.jsonl:1: field 'sentence_spans\[1\]': \[3, 99\) is outside",
         ),
     ],
 )
@@ -288,5 +288,5 @@ def test_mewsli_invalid_json_names_the_line(tmp_path: Path) -> None:
     )
     path = tmp_path / "wikinews_mentions-dev.jsonl"
     path.write_text(path.read_text() + '{"context": \n')
-    with pytest.raises(DataFormatError, match=r"wikinews_mentions-dev\.jsonl:2: not valid JSON"):
+    with pytest.raises(DataFormatError, match=r"wikinews_mentions-dev\.jsonl:2: invalid JSON"):
         get_task("mewsli_x").read("dev", "de", _local(tmp_path))
