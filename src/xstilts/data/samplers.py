@@ -61,8 +61,8 @@ class Sampling(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sampler: Sampler = "proportional"
-    temperature: float = Field(2.0, gt=0, description="sampler 'temperature': p ∝ n^(1/T)")
-    cap: int | None = Field(None, ge=1, description="sampler 'capped': p ∝ min(n, cap)")
+    temperature: float = Field(default=2.0, gt=0, description="sampler 'temperature': p ∝ n^(1/T)")
+    cap: int | None = Field(default=None, ge=1, description="sampler 'capped': p ∝ min(n, cap)")
     weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=dict, description="sampler 'weights': p ∝ weight, by member name (mnli, xnli@de)"
     )
