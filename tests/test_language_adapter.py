@@ -69,7 +69,7 @@ def test_bad_input_is_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:
     text = _text(tmp_path / "text", "de")
     (text / "de.txt").unlink()
     result = _train(tiny_model, text, tmp_path / "out")
-    assert result.exit_code == 2 and "de.txt: no such text file" in result.output
+    assert result.exit_code == 2 and "de.txt: file not found" in result.output
     (tmp_path / "exists").mkdir()
     result = _train(tiny_model, _text(tmp_path / "text", "de"), tmp_path / "exists")
     assert result.exit_code == 2 and "already exists" in result.output

@@ -135,7 +135,10 @@ def _edit_json(key: str, value):
         (_edit_json("choice2", 7), r"val-en\.jsonl:3: field 'choice2': expected a string, found int"),
         (_edit_json("label", 2), r"val-en\.jsonl:3: field 'label': 2 is not one of 0, 1"),
         (_edit_json("label", True), r"val-en\.jsonl:3: field 'label': True is not one of 0, 1"),
-        (_edit_json("question", "reason"), r"val-en\.jsonl:3: field 'question': 'reason' is not 'cause' or 'effect'"),
+        (
+            _edit_json("question", "reason"),
+            r"val-en\.jsonl:3: field 'question': 'reason' is not one of 'cause', 'effect'",
+        ),
         (lambda line: "[1, 2]", r"val-en\.jsonl:3: expected a JSON object, found list"),
     ],
 )

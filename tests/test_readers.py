@@ -247,7 +247,7 @@ def test_read_squad_json_answer_running_past_the_context(tmp_path, text, start):
 @pytest.mark.parametrize(
     ("document", "where"),
     [
-        ({"version": "1.1"}, "top level"),
+        ({"version": "1.1"}, "missing field 'data'"),
         ({"data": [{"title": "x"}]}, "data[0]"),
         ({"data": [{"paragraphs": [{"qas": []}]}]}, "data[0].paragraphs[0]"),
         ({"data": [{"paragraphs": [{"context": 5, "qas": []}]}]}, "data[0].paragraphs[0].context"),

@@ -47,7 +47,9 @@ def test_tatoeba_uneven_sides_name_the_file_and_line(tmp_path: Path) -> None:
     write_tatoeba(tmp_path, ["de"], n=5)
     english = tmp_path / "tatoeba.deu-eng.eng"
     english.write_text("".join(english.read_text().splitlines(keepends=True)[:3]))
-    with pytest.raises(DataFormatError, match=r"tatoeba\.deu-eng\.eng:4: sentence: the two sides are not parallel"):
+    with pytest.raises(
+        DataFormatError, match=r"tatoeba\.deu-eng\.eng:4: field 'sentence': the two sides are not parallel"
+    ):
         get_task("tatoeba").read("test", "de", _local(tmp_path))
 
 
@@ -56,7 +58,7 @@ def test_tatoeba_empty_line_and_missing_file(tmp_path: Path) -> None:
     german = tmp_path / "tatoeba.deu-eng.deu"
     lines = german.read_text().splitlines(keepends=True)
     german.write_text("".join([*lines[:2], "\n", *lines[3:]]))
-    with pytest.raises(DataFormatError, match=r"tatoeba\.deu-eng\.deu:3: sentence: empty line"):
+    with pytest.raises(DataFormatError, match=r"tatoeba\.deu-eng\.deu:3: field 'sentence': empty"):
         get_task("tatoeba").read("test", "de", _local(tmp_path))
     with pytest.raises(DataFormatError, match=r"tatoeba\.fra-eng\.fra: file not found"):
         get_task("tatoeba").read("test", "fr", _local(tmp_path))
@@ -82,12 +84,28 @@ def test_bucc_reads_both_layouts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "text", "error"),
     [
-        ("de-en.sample.de", "de-1\tkatze\nde-2 hund\n", r"de-en\.sample\.de:2: id: expected 'id<TAB>sentence'"),
-        ("de-en.sample.de", "de-1\tkatze\nde-1\thund\n", r"de-en\.sample\.de:2: id: 'de-1' already used on line 1"),
-        ("de-en.sample.en", "en-1\tcat\nen-2\t \n", r"de-en\.sample\.en:2: sentence: empty sentence"),
-        ("de-en.sample.gold", "de-1\ten-1\nde-1 en-2\n", r"de-en\.sample\.gold:2: pair: expected"),
-        ("de-en.sample.gold", "de-1\ten-9\n", r"de-en\.sample\.gold:1: english_id: 'en-9' is not in the English"),
-        ("de-en.sample.gold", "de-7\ten-1\n", r"de-en\.sample\.gold:1: source_id: 'de-7' is not in the source"),
+        (
+            "de-en.sample.de",
+            "de-1\tkatze\nde-2 hund\n",
+            r"de-en\.sample\.de:2: expected 2 tab-separated fields \(id, sentence\), found 1",
+        ),
+        (
+            "de-en.sample.de",
+            "de-1\tkatze\nde-1\thund\n",
+            r"de-en\.sample\.de:2: field 'id': 'de-1' listed twice \(first on line 1\)",
+        ),
+        ("de-en.sample.en", "en-1\tcat\nen-2\t \n", r"de-en\.sample\.en:2: field 'sentence': empty"),
+        (
+            "de-en.sample.gold",
+            "de-1\ten-1\nde-1 en-2\n",
+            r"de-en\.sample\.gold:2: expected 2 tab-separated fields \(source_id, english_id\)",
+        ),
+        (
+            "de-en.sample.gold",
+            "de-1\ten-9\n",
+            r"de-en\.sample\.gold:1: field 'english_id': 'en-9' is not in the English",
+        ),
+        ("de-en.sample.gold", "de-7\ten-1\n", r"de-en\.sample\.gold:1: field 'source_id': 'de-7' is not in the source"),
     ],
 )
 def test_bucc_malformed_files(tmp_path: Path, file: str, text: str, error: str) -> None:
@@ -170,14 +188,14 @@ def test_xquad_r_malformed(tmp_path: Path) -> None:
     document = json.loads(path.read_text())
     document["data"][0]["paragraphs"][0]["sentence_breaks"][1] = [3]
     path.write_text(json.dumps(document))
-    with pytest.raises(DataFormatError, match=r"paragraphs\[0\]\.sentence_breaks\[1\]: expected \[begin, end\]"):
+    with pytest.raises(DataFormatError, match=r"paragraphs\[0\]\.sentence_breaks\[1\]': expected \[begin, end\]"):
         read_xquad_r(path)
     del document["data"][0]["paragraphs"][0]["sentence_breaks"]
     path.write_text(json.dumps(document))
-    with pytest.raises(DataFormatError, match=r"paragraphs\[0\]\.sentence_breaks: expected a list"):
+    with pytest.raises(DataFormatError, match=r"paragraphs\[0\]': missing field 'sentence_breaks'"):
         read_xquad_r(path)
     path.write_text('{"data": [\n  {"paragraphs": [}\n]}')
-    with pytest.raises(DataFormatError, match=r"en\.json:2: not valid JSON"):
+    with pytest.raises(DataFormatError, match=r"en\.json:2: invalid JSON"):
         read_xquad_r(path)
 
 
@@ -239,16 +257,16 @@ def test_mewsli_reads_mentions_of_one_language_and_all_entities(tmp_path: Path) 
     [
         (
             lambda c, e: c[0]["mentions"][0]["mention_span"].update(text="Hand"),
-            r"-dev\.jsonl:1: mentions\[0\]\.mention_span: text does not match",
+            r"-dev\.jsonl:1: field 'mentions\[0\]\.mention_span': text does not match",
         ),
-        (lambda c, e: c[1]["context"].pop("text"), r"-dev\.jsonl:2: context\.text: expected a str"),
+        (lambda c, e: c[1]["context"].pop("text"), r"-dev\.jsonl:2: field 'context': missing field 'text'"),
         (
             lambda c, e: e[1].update(entity_id="Q1"),
-            r"candidate_set_entities\.jsonl:2: entity_id: 'Q1' already listed on line 1",
+            r"candidate_set_entities\.jsonl:2: field 'entity_id': 'Q1' listed twice \(first on line 1\)",
         ),
         (
             lambda c, e: e[0]["sentence_spans"].append({"start": 3, "end": 99}),
-            r"entities\.jsonl:1: sentence_spans\[1\]: \[3, 99\) is outside",
+            r"entities\.jsonl:1: field 'sentence_spans\[1\]': \[3, 99\) is outside",
         ),
     ],
 )
@@ -270,5 +288,5 @@ def test_mewsli_invalid_json_names_the_line(tmp_path: Path) -> None:
     )
     path = tmp_path / "wikinews_mentions-dev.jsonl"
     path.write_text(path.read_text() + '{"context": \n')
-    with pytest.raises(DataFormatError, match=r"wikinews_mentions-dev\.jsonl:2: not valid JSON"):
+    with pytest.raises(DataFormatError, match=r"wikinews_mentions-dev\.jsonl:2: invalid JSON"):
         get_task("mewsli_x").read("dev", "de", _local(tmp_path))

@@ -62,9 +62,9 @@ def test_xtreme_tsv_sentences_and_docstart(tmp_path: Path):
     ("text", "line", "message"),
     [
         ("a\tNOUN\nb\tNOUN\textra\n", 2, "expected 2 tab-separated fields"),
-        ("a\tNOUN\n\nb\tNOUNS\n", 3, "tag 'NOUNS' is not one of"),
+        ("a\tNOUN\n\nb\tNOUNS\n", 3, "field 'tag': 'NOUNS' is not one of"),
         ("a\tNOUN\nb\n", 2, "no tag column"),
-        ("a\tNOUN\n\tNOUN\n", 2, "empty word"),
+        ("a\tNOUN\n\tNOUN\n", 2, "field 'word': empty"),
     ],
 )
 def test_xtreme_tsv_errors_name_file_and_line(tmp_path: Path, text: str, line: int, message: str):
@@ -195,11 +195,11 @@ def test_conllu_drops_withheld_text_like_xtreme(tmp_path: Path):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("2\tdem\tder\tDET\t_\t_\t3\tdet\t_", "expected 10 tab-separated CoNLL-U fields, found 9"),
-        ("2\tdem\tder\tDETT\t_\t_\t3\tdet\t_\t_", "tag 'DETT' is not one of"),
-        ("5\tdem\tder\tDET\t_\t_\t3\tdet\t_\t_", "ID field '5': expected word 2"),
-        ("2-x\tzum\t_\t_\t_\t_\t_\t_\t_\t_", "ID field '2-x': not a multiword-token range"),
-        ("3-4\tzum\t_\t_\t_\t_\t_\t_\t_\t_", "ID field '3-4': expected a range from word 2"),
+        ("2\tdem\tder\tDET\t_\t_\t3\tdet\t_", r"expected 10 tab-separated fields \(ID, FORM, .*, MISC\), found 9"),
+        ("2\tdem\tder\tDETT\t_\t_\t3\tdet\t_\t_", "field 'UPOS': 'DETT' is not one of"),
+        ("5\tdem\tder\tDET\t_\t_\t3\tdet\t_\t_", "field 'ID': expected word 2 of the sentence, found '5'"),
+        ("2-x\tzum\t_\t_\t_\t_\t_\t_\t_\t_", "field 'ID': '2-x' is not a multiword-token range"),
+        ("3-4\tzum\t_\t_\t_\t_\t_\t_\t_\t_", "field 'ID': expected a range from word 2, found '3-4'"),
         ("2-3\tzum\t_\t_\t_\t_\t_\t_\t_\t_", "multiword token 2-3 reaches past the sentence's last word"),
     ],
 )
@@ -235,7 +235,7 @@ def test_ccg_reads_inventory_and_tsv(tmp_path: Path):
     [example] = ccg.read("train", "en", local(tmp_path))
     assert example.tags == ("NP", "(S\\NP)/NP", "NP")
     write_text(tmp_path / "dev.tsv", "Dogs\tNP\n\nbark\tS\\NP\n")
-    with pytest.raises(DataFormatError, match=r"tag 'S\\\\NP' is not one of") as caught:
+    with pytest.raises(DataFormatError, match=r"field 'tag': 'S\\\\NP' is not one of") as caught:
         ccg.read("dev", "en", local(tmp_path))
     assert caught.value.line == 3 and caught.value.path.endswith("dev.tsv")
 

@@ -69,7 +69,9 @@ def test_mlqa_malformed_json_names_file_and_line(tmp_path):
 
 def test_mlqa_answer_outside_context_names_the_field(tmp_path):
     write_json(tmp_path / "test-context-es-question-es.json", squad_json([("corto", [qa("x", "q", [("largo", 3)])])]))
-    with pytest.raises(DataFormatError, match=r"data\[0\]\.paragraphs\[0\]\.qas\[0\]\.answers\[0\]: answer of 5"):
+    with pytest.raises(
+        DataFormatError, match=r"field 'data\[0\]\.paragraphs\[0\]\.qas\[0\]\.answers\[0\]': answer of 5"
+    ):
         get_task("mlqa").read("test", "es", local(tmp_path))
 
 
@@ -226,7 +228,7 @@ def test_anli_prefers_the_official_jsonl_over_the_annotated_csv(tmp_path):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        (anli_line("u9", "x"), "field 'label': 'x' is not one of e, n, c"),
+        (anli_line("u9", "x"), "field 'label': 'x' is not one of 'e', 'n', 'c'"),
         (json.dumps({"uid": "u9", "context": "p", "label": "e"}), "missing field 'hypothesis'"),
         (json.dumps({"uid": "u9", "context": "p", "hypothesis": 3, "label": "e"}), "field 'hypothesis': expected a"),
         ('{"uid": "u9", "context": "p",', "invalid JSON"),
@@ -245,7 +247,7 @@ def test_anli_annotated_csv_errors(tmp_path):
     path = write_text(
         tmp_path / "ANLI_analysis_r1_dev.csv", f"{ANNOTATED_HEADER}\np,h,r,e,e,,,e,c1,[],[]\np,h,r,e,x,,,e,c2,[],[]\n"
     )
-    with pytest.raises(DataFormatError, match="field 'gold_label': 'x' is not one of e, n, c") as info:
+    with pytest.raises(DataFormatError, match="field 'gold_label': 'x' is not one of 'e', 'n', 'c'") as info:
         get_task("anli").read("dev", "en", local(tmp_path))
     assert str(info.value).startswith(f"{path}:3: ")
     write_text(path, "context,hypothesis,gold_label,uid\np,h,e,u\n")
@@ -316,7 +318,7 @@ def test_qqp_glue_layout(tmp_path):
 @pytest.mark.parametrize(
     ("body", "line", "message"),
     [
-        ("1\t1\t2\ta\tb\t1\n2\t3\t4\tc\td\t2\n", 3, "label '2' is not one of 0, 1"),
+        ("1\t1\t2\ta\tb\t1\n2\t3\t4\tc\td\t2\n", 3, "field 'is_duplicate': '2' is not one of '0', '1'"),
         ("1\t1\t2\ta\tb\t1\n2\t3\t4\tc\n", 3, "expected 6 tab-separated fields, found 4"),
     ],
 )
@@ -342,7 +344,7 @@ def test_sst2_single_sentences(tmp_path):
         ClassificationExample("sst2-train-3", "a gorgeous , witty film", None, "1"),
     ]
     path = write_text(tmp_path / "dev.tsv", "sentence\tlabel\ngood\t1\nbad\tnegative\n")
-    with pytest.raises(DataFormatError, match="label 'negative' is not one of 0, 1") as info:
+    with pytest.raises(DataFormatError, match="field 'label': 'negative' is not one of '0', '1'") as info:
         get_task("sst2").read("dev", "en", local(tmp_path))
     assert str(info.value).startswith(f"{path}:3: ")
 

@@ -41,10 +41,10 @@ def test_reads_one_document_per_non_blank_line_with_a_limit(tmp_path: Path) -> N
 
 def test_text_errors_name_the_file_and_line(tmp_path: Path) -> None:
     source = DataSource(source="local", path=str(tmp_path))
-    with pytest.raises(XstiltsError, match=r"sw\.txt: no such text file"):
+    with pytest.raises(XstiltsError, match=r"sw\.txt: file not found \(one document or sentence per line\)"):
         read_text_corpus(source, "sw", None)
     (tmp_path / "sw.txt").write_bytes(b"mti jua\n\xff\xfe broken\n")
-    with pytest.raises(DataFormatError, match=r"sw\.txt:2: text: not valid UTF-8"):
+    with pytest.raises(DataFormatError, match=r"sw\.txt:2: not UTF-8 text"):
         read_text_corpus(source, "sw", None)
     (tmp_path / "fr.txt").write_text("\n  \n")
     with pytest.raises(DataFormatError, match=r"fr\.txt: text: the file has no non-blank lines"):

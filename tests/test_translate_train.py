@@ -41,7 +41,7 @@ def test_malformed_translate_train_files_name_file_line_and_field(tmp_path: Path
     (tmp_path / "multinli").mkdir()
     path = tmp_path / "multinli" / "multinli.train.fr.tsv"
     path.write_text("premise\thypo\tlabel\nun\tdeux\tentailment\ntrois\tquatre\tmaybe\n", encoding="utf-8")
-    with pytest.raises(DataFormatError, match=r"multinli\.train\.fr\.tsv:3: label 'maybe'"):
+    with pytest.raises(DataFormatError, match=r"multinli\.train\.fr\.tsv:3: field 'label': 'maybe'"):
         get_task("xnli").read("train", "fr", _local(tmp_path))
     path.write_text("premise\thypothesis\tlabel\nun\tdeux\tentailment\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match="hypo"):

@@ -30,35 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.examples import TaggingExample
+from xstilts.data.files import check_columns, check_label, check_nonempty, field_error, read_lines
 from xstilts.errors import DataFormatError
 
-CONLLU_COLUMNS = 10
-_UPOS = 3
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, line without its line break) for every line of a UTF-8 file."""
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
-    with path.open(encoding="utf-8", newline="") as handle:
-        try:
-            for number, raw in enumerate(handle, start=1):
-                yield number, raw.rstrip("\r\n")
-        except UnicodeDecodeError as err:
-            raise DataFormatError(path, f"not UTF-8 text ({err.reason})") from err
-
-
-def _check_tag(path: Path, line: int, tag: str, labels: Sequence[str]) -> str:
-    if tag not in labels:
-        shown = ", ".join(labels) if len(labels) <= 20 else f"{len(labels)} tags"
-        raise DataFormatError(path, f"tag {tag!r} is not one of the task's tags ({shown})", line)
-    return tag
+CONLLU_FIELDS = ("ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DEPS", "MISC")
+_UPOS = CONLLU_FIELDS.index("UPOS")
 
 
 def _word_tag_sentences(path: Path, labels: Sequence[str], raw_prefix: bool) -> Iterator[tuple[list[str], list[str]]]:
     words: list[str] = []
     tags: list[str] = []
-    for number, line in _lines(path):
+    for number, line in read_lines(path):
         if not line.strip() or line.startswith("-DOCSTART-"):
             if words:
                 yield words, tags
@@ -72,18 +54,14 @@ def _word_tag_sentences(path: Path, labels: Sequence[str], raw_prefix: bool) -> 
                 " evaluation use the labelled files",
                 number,
             )
-        if len(fields) != 2:
-            raise DataFormatError(path, f"expected 2 tab-separated fields (word, tag), found {len(fields)}", number)
-        word, tag = fields[0].strip(), fields[1].strip()
+        word, tag = (field.strip() for field in check_columns(path, number, fields, 2, names=("word", "tag")))
         if raw_prefix:
             colon = word.find(":")
             if colon < 0:
-                raise DataFormatError(path, f"word field {word!r} lacks the raw WikiANN 'lang:' prefix", number)
+                raise field_error(path, number, "word", f"{word!r} lacks the raw WikiANN 'lang:' prefix")
             word = word[colon + 1 :].strip()
-        if not word:
-            raise DataFormatError(path, "empty word field", number)
-        words.append(word)
-        tags.append(_check_tag(path, number, tag, labels))
+        words.append(check_nonempty(path, number, "word", word))
+        tags.append(check_label(path, number, "tag", tag, labels))
     if words:
         yield words, tags
 
@@ -215,13 +193,13 @@ def _head_id(field: str) -> int | None:
 def _check_ranges(path: Path, sentence: _Sentence) -> _Sentence:
     for first, last, _, line in sentence.ranges:
         if last > len(sentence.forms):
-            raise DataFormatError(path, f"multiword token {first}-{last} reaches past the sentence's last word", line)
+            raise field_error(path, line, "ID", f"multiword token {first}-{last} reaches past the sentence's last word")
     return sentence
 
 
 def _conllu_sentences(path: Path, labels: Sequence[str]) -> Iterator[_Sentence]:
     sentence = _Sentence()
-    for number, line in _lines(path):
+    for number, line in read_lines(path):
         if not line.strip():
             if sentence.forms:
                 yield _check_ranges(path, sentence)
@@ -229,11 +207,7 @@ def _conllu_sentences(path: Path, labels: Sequence[str]) -> Iterator[_Sentence]:
             continue
         if line.startswith("#"):
             continue
-        fields = line.split("\t")
-        if len(fields) != CONLLU_COLUMNS:
-            raise DataFormatError(
-                path, f"expected {CONLLU_COLUMNS} tab-separated CoNLL-U fields, found {len(fields)}", number
-            )
+        fields = check_columns(path, number, line.split("\t"), len(CONLLU_FIELDS), names=CONLLU_FIELDS)
         token_id = fields[0]
         if "." in token_id:
             continue  # an empty node: not a word (the tool drops it, and every enhanced edge to or from it)
@@ -241,19 +215,19 @@ def _conllu_sentences(path: Path, labels: Sequence[str]) -> Iterator[_Sentence]:
         if "-" in token_id:
             first, _, last = token_id.partition("-")
             if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()):
-                raise DataFormatError(path, f"ID field {token_id!r}: not a multiword-token range", number)
+                raise field_error(path, number, "ID", f"{token_id!r} is not a multiword-token range")
             if int(first) != expected or int(last) <= int(first):
-                raise DataFormatError(path, f"ID field {token_id!r}: expected a range from word {expected}", number)
+                raise field_error(path, number, "ID", f"expected a range from word {expected}, found {token_id!r}")
             sentence.ranges.append((int(first), int(last), _clean_form(fields[1]), number))
             continue
         if _head_id(token_id) != expected:
-            raise DataFormatError(path, f"ID field {token_id!r}: expected word {expected} of the sentence", number)
+            raise field_error(path, number, "ID", f"expected word {expected} of the sentence, found {token_id!r}")
         heads = [_head_id(fields[6])]
         if fields[8] != "_":  # enhanced dependencies: ``head:deprel`` pairs
             heads.extend(_head_id(dep.split(":")[0]) for dep in fields[8].split("|"))
         sentence.heads[expected] = {head for head in heads if head is not None}
         sentence.forms.append(_clean_form(fields[1]))
-        sentence.tags.append(_check_tag(path, number, fields[_UPOS].strip(), labels))
+        sentence.tags.append(check_label(path, number, "UPOS", fields[_UPOS].strip(), labels))
     if sentence.forms:
         yield _check_ranges(path, sentence)
 

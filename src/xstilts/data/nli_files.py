@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.choice_files import read_csv_with_header, read_jsonl, text_field
 from xstilts.data.examples import ClassificationExample
-from xstilts.errors import DataFormatError
+from xstilts.data.files import check_label, read_csv_with_header, read_jsonl, text_field
 
 # ANLI writes its labels as letters; the task's label set is the NLI one of MNLI and XNLI.
 ANLI_LABELS = {"e": "entailment", "n": "neutral", "c": "contradiction"}
 SNLI_LABELS = ("contradiction", "entailment", "neutral")
 SNLI_NO_CONSENSUS = "-"  # annotators disagreed; SNLI's own baselines (and the hub copy, label -1) leave these out
+SNLI_SPELLINGS = (*SNLI_LABELS, SNLI_NO_CONSENSUS)
 
 
 def _anli_label(path: Path, line: int, value: str, field: str) -> str:
-    if value not in ANLI_LABELS:
-        raise DataFormatError(path, f"field {field!r}: {value!r} is not one of {', '.join(ANLI_LABELS)}", line)
-    return ANLI_LABELS[value]
+    return ANLI_LABELS[check_label(path, line, field, value, tuple(ANLI_LABELS))]
 
 
 def read_anli_jsonl(path: Path) -> list[ClassificationExample]:
@@ -53,13 +51,9 @@ def read_snli_jsonl(path: Path) -> list[ClassificationExample]:
     left out (as SNLI's own evaluation and the hub's copy do)."""
     examples = []
     for line, row in read_jsonl(path):
-        label = text_field(path, line, row, "gold_label")
+        label = check_label(path, line, "gold_label", text_field(path, line, row, "gold_label"), SNLI_SPELLINGS)
         if label == SNLI_NO_CONSENSUS:
             continue
-        if label not in SNLI_LABELS:
-            raise DataFormatError(
-                path, f"field 'gold_label': {label!r} is not one of {', '.join(SNLI_LABELS)} or '-'", line
-            )
         examples.append(
             ClassificationExample(
                 f"snli-{text_field(path, line, row, 'pairID')}",

@@ -28,13 +28,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
-SAMPLERS = ("proportional", "uniform", "temperature", "capped", "weights")
-BATCHING = ("per_task", "mixed")
+Sampler = Literal["proportional", "uniform", "temperature", "capped", "weights"]
+Batching = Literal["per_task", "mixed"]
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
+BATCHING: tuple[str, ...] = get_args(Batching)
 
 # One part of a micro-batch: (head, row indices into that head's features).
 Part = tuple[str, list[int]]
@@ -42,21 +54,32 @@ Part = tuple[str, list[int]]
 MicroBatch = list[Part]
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """A sampler and its settings (see the module docstring); built from the experiment's ``multitask`` section."""
+class Sampling(BaseModel):
+    """A sampler and its settings (see the module docstring): the experiment's ``multitask`` section, what a mix's
+    phase config records of it (``for_mix``), and what the batching code draws with."""
 
-    sampler: str = "proportional"
-    temperature: float = 2.0
-    cap: int | None = None
-    weights: Mapping[str, float] = field(default_factory=dict)
-    batching: str = "per_task"
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __post_init__(self) -> None:
-        if self.sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {self.sampler!r}; valid: {', '.join(SAMPLERS)}")
-        if self.batching not in BATCHING:
-            raise ValueError(f"unknown batching {self.batching!r}; valid: {', '.join(BATCHING)}")
+    sampler: Sampler = "proportional"
+    temperature: float = Field(default=2.0, gt=0, description="sampler 'temperature': p ∝ n^(1/T)")
+    cap: int | None = Field(default=None, ge=1, description="sampler 'capped': p ∝ min(n, cap)")
+    weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="sampler 'weights': p ∝ weight, by member name (mnli, xnli@de)"
+    )
+    batching: Batching = "per_task"
+
+    @field_validator("sampler", "batching", mode="wrap")
+    @classmethod
+    def _known(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """The choices pydantic lists, and which setting the unknown value was given for."""
+        try:
+            return handler(value)
+        except ValidationError as err:
+            raise PydanticCustomError(
+                "literal_error",
+                "{choices} (unknown {setting} {value})",
+                {"choices": err.errors()[0]["msg"], "setting": info.field_name, "value": repr(value)},
+            ) from None
 
     def probabilities(self, sizes: Mapping[str, int]) -> dict[str, float]:
         """Each task's probability, from its number of training features."""
@@ -65,6 +88,23 @@ class Sampling:
             raise ValueError(f"sampler {self.sampler!r} gives no positive weight to any of {sorted(sizes)}")
         total = sum(raw.values())
         return {name: value / total for name, value in raw.items()}
+
+    def for_mix(self, members: list[str]) -> dict[str, Any]:
+        """What a mix's phase config (and so its id) records: the settings its sampler uses, and only its own
+        members' weights, so tuning another sampler's knob or adding another mix does not retrain this one."""
+        used: dict[str, Any] = {"sampler": self.sampler, "batching": self.batching}
+        if self.sampler == "temperature":
+            used["temperature"] = self.temperature
+        elif self.sampler == "capped":
+            used["cap"] = self.cap
+        elif self.sampler == "weights":
+            used["weights"] = {name: self.weights[name] for name in members if name in self.weights}
+        return used
+
+    def describe(self) -> str:
+        """The sampler as one readable value for grouping results (``temperature T=2``)."""
+        detail = {"temperature": f" T={self.temperature:g}", "capped": f" cap={self.cap}"}.get(self.sampler, "")
+        return self.sampler + detail + ("" if self.batching == "per_task" else ", mixed batches")
 
 
 def _weight(sampling: Sampling, name: str, n: int) -> float:

@@ -5,46 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.choice_files import read_json_document
 from xstilts.data.examples import Answer, SpanExample
-from xstilts.errors import DataFormatError
-
-
-def _field(path: Path, where: str, obj: Any, key: str, kind: type) -> Any:
-    if not isinstance(obj, dict) or key not in obj:
-        raise DataFormatError(path, f"{where}: missing field {key!r}")
-    value = obj[key]
-    if not isinstance(value, kind):
-        raise DataFormatError(path, f"{where}.{key}: expected {kind.__name__}, found {type(value).__name__}")
-    return value
+from xstilts.data.files import field_error, read_json_document, text_field, typed_field
 
 
 def read_squad_json(path: Path) -> list[SpanExample]:
     """Reads every question; answers keep their character offsets (checked against the context)."""
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
     document = read_json_document(path)
     examples: list[SpanExample] = []
-    for a, article in enumerate(_field(path, "top level", document, "data", list)):
-        for p, paragraph in enumerate(_field(path, f"data[{a}]", article, "paragraphs", list)):
+    for a, article in enumerate(typed_field(path, None, document, "data", list)):
+        for p, paragraph in enumerate(typed_field(path, None, article, "paragraphs", list, f"data[{a}]")):
             where_p = f"data[{a}].paragraphs[{p}]"
-            context = _field(path, where_p, paragraph, "context", str)
-            for q, qa in enumerate(_field(path, where_p, paragraph, "qas", list)):
+            context = text_field(path, None, paragraph, "context", where_p)
+            for q, qa in enumerate(typed_field(path, None, paragraph, "qas", list, where_p)):
                 where_q = f"{where_p}.qas[{q}]"
                 answers = []
-                for n, answer in enumerate(_field(path, where_q, qa, "answers", list)):
+                for n, answer in enumerate(typed_field(path, None, qa, "answers", list, where_q)):
                     where_a = f"{where_q}.answers[{n}]"
-                    text = _field(path, where_a, answer, "text", str)
-                    start = _field(path, where_a, answer, "answer_start", int)
+                    text = text_field(path, None, answer, "text", where_a)
+                    start = typed_field(path, None, answer, "answer_start", int, where_a)
                     if start < 0 or start + len(text) > len(context):
-                        raise DataFormatError(
-                            path, f"{where_a}: answer of {len(text)} characters at {start} runs outside the context"
+                        raise field_error(
+                            path, None, where_a, f"answer of {len(text)} characters at {start} runs outside the context"
                         )
                     answers.append(Answer(text=text, start=start))
                 examples.append(
                     SpanExample(
-                        guid=str(_field(path, where_q, qa, "id", str)),
-                        question=_field(path, where_q, qa, "question", str),
+                        guid=text_field(path, None, qa, "id", where_q),
+                        question=text_field(path, None, qa, "question", where_q),
                         context=context,
                         answers=tuple(answers),
                     )

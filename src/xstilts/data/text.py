@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstilts.data.files import read_nonblank_lines, require_file
 from xstilts.data.sources import DataSource, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
 
@@ -20,20 +21,8 @@ def text_file(root: Path, language: str) -> Path:
 
 def read_text_file(path: Path, limit: int | None = None) -> list[str]:
     """Non-blank lines of a UTF-8 file, stripped; at most ``limit`` of them."""
-    if not path.is_file():
-        raise XstiltsError(f"{path}: no such text file (expected one document or sentence per line)")
-    texts: list[str] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as err:
-                problem = f"text: not valid UTF-8 ({err.reason} at byte {err.start})"
-                raise DataFormatError(path, problem, number) from None
-            if line:
-                texts.append(line)
-                if limit is not None and len(texts) >= limit:
-                    break
+    require_file(path, "one document or sentence per line")
+    texts = [line for _, line in read_nonblank_lines(path, limit)]
     if not texts:
         raise DataFormatError(path, "text: the file has no non-blank lines")
     return texts

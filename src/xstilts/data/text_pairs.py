@@ -7,38 +7,28 @@ Each returns one :class:`RetrievalExample` (queries, the pool searched, gold lin
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from xstilts.data.examples import RetrievalExample, RetrievalItem
-from xstilts.errors import DataFormatError
+from xstilts.data.files import (
+    check_columns,
+    check_nonempty,
+    check_unique,
+    field_error,
+    read_json_document,
+    read_lines,
+    text_field,
+    typed_field,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line without its newline); a missing or non-UTF-8 file is a format error."""
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            for number, line in enumerate(handle, start=1):
-                yield number, line.rstrip("\r\n")
-    except UnicodeDecodeError as err:
-        raise DataFormatError(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
-
-
 def read_sentences(path: Path) -> list[str]:
     """One sentence per line; an empty line is an error (it would shift every later alignment)."""
-    sentences = []
-    for number, line in _lines(path):
-        if not line.strip():
-            raise DataFormatError(path, "sentence: empty line", number)
-        sentences.append(line)
-    return sentences
+    return [check_nonempty(path, number, "sentence", line) for number, line in read_lines(path)]
 
 
 def read_tatoeba(source_file: Path, english_file: Path, guid: str) -> RetrievalExample:
@@ -52,11 +42,12 @@ def read_tatoeba(source_file: Path, english_file: Path, guid: str) -> RetrievalE
     english = read_sentences(english_file)
     if len(queries) != len(english):
         shorter, count = (source_file, len(queries)) if len(queries) < len(english) else (english_file, len(english))
-        raise DataFormatError(
+        raise field_error(
             shorter,
-            f"sentence: the two sides are not parallel ({len(queries)} lines in {source_file.name},"
-            f" {len(english)} in {english_file.name}); this file ends first",
             count + 1,
+            "sentence",
+            f"the two sides are not parallel ({len(queries)} lines in {source_file.name},"
+            f" {len(english)} in {english_file.name}); this file ends first",
         )
     return RetrievalExample(
         guid,
@@ -70,15 +61,12 @@ def read_id_sentences(path: Path) -> list[RetrievalItem]:
     """BUCC's ``LANG-en.SPLIT.LANG`` / ``.en``: ``id<TAB>sentence`` per line, ids unique."""
     items: list[RetrievalItem] = []
     seen: dict[str, int] = {}
-    for number, line in _lines(path):
-        sentence_id, tab, text = line.partition("\t")
-        if not tab or not sentence_id.strip():
-            raise DataFormatError(path, "id: expected 'id<TAB>sentence'", number)
-        if not text.strip():
-            raise DataFormatError(path, f"sentence: empty sentence for id {sentence_id!r}", number)
-        if sentence_id in seen:
-            raise DataFormatError(path, f"id: {sentence_id!r} already used on line {seen[sentence_id]}", number)
-        seen[sentence_id] = number
+    for number, line in read_lines(path):
+        # The sentence is everything after the first tab.
+        sentence_id, text = check_columns(path, number, line.split("\t", 1), 2, names=("id", "sentence"))
+        check_nonempty(path, number, "id", sentence_id)
+        check_nonempty(path, number, "sentence", text)
+        check_unique(path, number, "id", sentence_id, seen)
         items.append(RetrievalItem(sentence_id, text))
     return items
 
@@ -86,15 +74,15 @@ def read_id_sentences(path: Path) -> list[RetrievalItem]:
 def read_gold_pairs(path: Path, source_ids: set[str], target_ids: set[str]) -> list[tuple[str, str]]:
     """BUCC's ``LANG-en.SPLIT.gold``: ``source_id<TAB>english_id`` per line, both ids present in the corpora."""
     pairs = []
-    for number, line in _lines(path):
-        fields = line.split("\t")
-        if len(fields) != 2 or not all(f.strip() for f in fields):
-            raise DataFormatError(path, "pair: expected 'source_id<TAB>english_id'", number)
-        source, target = fields
+    for number, line in read_lines(path):
+        names = ("source_id", "english_id")
+        source, target = check_columns(path, number, line.split("\t"), 2, names=names)
+        for name, value in zip(names, (source, target), strict=True):
+            check_nonempty(path, number, name, value)
         if source not in source_ids:
-            raise DataFormatError(path, f"source_id: {source!r} is not in the source-language file", number)
+            raise field_error(path, number, "source_id", f"{source!r} is not in the source-language file")
         if target not in target_ids:
-            raise DataFormatError(path, f"english_id: {target!r} is not in the English file", number)
+            raise field_error(path, number, "english_id", f"{target!r} is not in the English file")
         pairs.append((source, target))
     return pairs
 
@@ -110,13 +98,6 @@ def read_bucc(root: Path, language: str, split_names: tuple[str, ...], guid: str
     return RetrievalExample(guid, tuple(sources), tuple(english), tuple(gold))
 
 
-def _get(path: Path, record: Any, key: str, kind: type, where: str) -> Any:
-    value = record.get(key) if isinstance(record, dict) else None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise DataFormatError(path, f"{where}.{key}: expected a {kind.__name__}")
-    return value
-
-
 def read_xquad_r(path: Path) -> tuple[list[RetrievalItem], list[RetrievalItem], list[tuple[str, str]]]:
     """One XQuAD-R file read as XTREME's ``third_party/utils_lareqa.py`` (``generate_examples``, ``load_data``)
     reads it: (questions, answer-sentence candidates with their paragraph, question -> gold candidate links).
@@ -129,37 +110,30 @@ def read_xquad_r(path: Path) -> tuple[list[RetrievalItem], list[RetrievalItem], 
 
     Candidate ids are ``<file stem>/<article>.<paragraph>/<sentence>``; question ids are XQuAD's, the same in
     every language, which is what makes the pool's parallel answer sentences gold for each question."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFormatError(path, "file not found") from None
-    except json.JSONDecodeError as err:
-        raise DataFormatError(path, f"not valid JSON: {err.msg}", err.lineno) from None
-    except UnicodeDecodeError as err:
-        raise DataFormatError(path, f"not UTF-8 text ({err.reason})") from None
+    data = read_json_document(path)
     questions: list[RetrievalItem] = []
     candidates: list[RetrievalItem] = []
     gold: list[tuple[str, str]] = []
     skipped: list[str] = []
-    for a, article in enumerate(_get(path, data, "data", list, "top level")):
-        for p, paragraph in enumerate(_get(path, article, "paragraphs", list, f"data[{a}]")):
+    for a, article in enumerate(typed_field(path, None, data, "data", list)):
+        for p, paragraph in enumerate(typed_field(path, None, article, "paragraphs", list, f"data[{a}]")):
             where = f"data[{a}].paragraphs[{p}]"
-            context = _get(path, paragraph, "context", str, where)
-            breaks = _get(path, paragraph, "sentence_breaks", list, where)
+            context = text_field(path, None, paragraph, "context", where)
+            breaks = typed_field(path, None, paragraph, "sentence_breaks", list, where)
             for k, pair in enumerate(breaks):
                 if not _is_break(pair):
-                    raise DataFormatError(path, f"{where}.sentence_breaks[{k}]: expected [begin, end] offsets")
+                    raise field_error(path, None, f"{where}.sentence_breaks[{k}]", "expected [begin, end] offsets")
             sentences = [context[begin:end] for begin, end in breaks]
             ids = [f"{path.stem}/{a}.{p}/{k}" for k in range(len(sentences))]
             kept = 0
-            for q, qa in enumerate(_get(path, paragraph, "qas", list, where)):
+            for q, qa in enumerate(typed_field(path, None, paragraph, "qas", list, where)):
                 qa_where = f"{where}.qas[{q}]"
-                answers = _get(path, qa, "answers", list, qa_where)
+                answers = typed_field(path, None, qa, "answers", list, qa_where)
                 if not answers:
-                    raise DataFormatError(path, f"{qa_where}.answers: no answer")
-                start = _get(path, answers[0], "answer_start", int, f"{qa_where}.answers[0]")
-                question_id = _get(path, qa, "id", str, qa_where)
-                question = _get(path, qa, "question", str, qa_where)
+                    raise field_error(path, None, f"{qa_where}.answers", "no answer")
+                start = typed_field(path, None, answers[0], "answer_start", int, f"{qa_where}.answers[0]")
+                question_id = text_field(path, None, qa, "id", qa_where)
+                question = text_field(path, None, qa, "question", qa_where)
                 holding = next((k for k, (begin, end) in enumerate(breaks) if begin <= start < end), None)
                 if holding is None:
                     skipped.append(f"{qa_where} ({question_id}: answer_start {start})")

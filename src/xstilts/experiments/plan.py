@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from xstilts.data.samplers import PROPORTIONAL
 from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
-from xstilts.experiments.variants import ENGLISH, MixMember, MultitaskSettings, arm_variant, as_member, training_source
+from xstilts.experiments.variants import ENGLISH, MixMember, arm_variant, as_member, training_source
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.encoder import model_fingerprint
 from xstilts.tasks.base import Task
@@ -105,7 +106,7 @@ def _train_config(
     # Only mixes name their sampler, and only when it is not the default (proportional, per-task batches, what
     # every mix did before samplers existed), so phase ids stay what they were wherever the computation is.
     used = spec.multitask.for_mix([m.name for m in members])
-    sampling = {"multitask": used} if len(members) > 1 and used != MultitaskSettings().for_mix([]) else {}
+    sampling = {"multitask": used} if len(members) > 1 and used != PROPORTIONAL.for_mix([]) else {}
     # Only adapter phases name their recipe, so full fine-tuning keeps the ids it always had.
     return (
         ({"adapters": adapters} if adapters else {})

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xstilts.artefacts import atomic_write_text
+from xstilts.data.samplers import Sampling
 from xstilts.data.sources import EMBEDDED, DataSource
 from xstilts.errors import ConfigError, XstiltsError
 from xstilts.experiments.executor_settings import ExecutorSettings
@@ -25,7 +26,6 @@ from xstilts.experiments.variants import (
     MLM,
     IntermediateEntry,
     MixMember,
-    MultitaskSettings,
     TaskPool,
     Variant,
     as_member,
@@ -75,7 +75,7 @@ class ExperimentSpec(BaseModel):
     trust_remote_code: bool = False
     seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [1], min_length=1)
     intermediate: list[IntermediateEntry] = Field(default_factory=lambda: ["none"], min_length=1)
-    multitask: MultitaskSettings = Field(default_factory=MultitaskSettings)
+    multitask: Sampling = Field(default_factory=Sampling)
     target: list[str] = Field(min_length=1)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     tasks: dict[str, TaskOptions] = Field(default_factory=dict)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from xstilts.data.samplers import Sampling
 from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.tasks.base import SplitRef, Task
@@ -70,37 +71,6 @@ class TaskPool(BaseModel):
     subset_sizes: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
     subsets_per_size: int = Field(default=1, ge=1)
     subset_seed: int = Field(default=0, ge=0)
-
-
-class MultitaskSettings(BaseModel):
-    """How a mixed intermediate phase samples its tasks (``data.samplers`` defines samplers and epoch length)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sampler: Literal["proportional", "uniform", "temperature", "capped", "weights"] = "proportional"
-    temperature: float = Field(default=2.0, gt=0, description="sampler 'temperature': p ∝ n^(1/T)")
-    cap: int | None = Field(default=None, ge=1, description="sampler 'capped': p ∝ min(n, cap)")
-    weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
-        default_factory=dict, description="sampler 'weights': p ∝ weight, by member name (mnli, xnli@de)"
-    )
-    batching: Literal["per_task", "mixed"] = "per_task"
-
-    def for_mix(self, members: list[str]) -> dict[str, Any]:
-        """What a mix's phase config (and so its id) records: the settings its sampler uses, and only its own
-        members' weights, so tuning another sampler's knob or adding another mix does not retrain this one."""
-        used: dict[str, Any] = {"sampler": self.sampler, "batching": self.batching}
-        if self.sampler == "temperature":
-            used["temperature"] = self.temperature
-        elif self.sampler == "capped":
-            used["cap"] = self.cap
-        elif self.sampler == "weights":
-            used["weights"] = {name: self.weights[name] for name in members if name in self.weights}
-        return used
-
-    def describe(self) -> str:
-        """The sampler as one readable value for grouping results (``temperature T=2``)."""
-        detail = {"temperature": f" T={self.temperature:g}", "capped": f" cap={self.cap}"}.get(self.sampler, "")
-        return self.sampler + detail + ("" if self.batching == "per_task" else ", mixed batches")
 
 
 def arm_variant(name: str, method: str) -> str:
@@ -188,7 +158,7 @@ def draw_subsets(pool: list[str], size: int, count: int, seed: int) -> list[tupl
     return list(drawn)
 
 
-def expand(entries: list[Any], multitask: MultitaskSettings) -> list[Variant]:
+def expand(entries: list[Any], multitask: Sampling) -> list[Variant]:
     """Every variant the entries describe, in entry order."""
     out: list[Variant] = []
     for index, entry in enumerate(entries):
@@ -212,7 +182,7 @@ def expand(entries: list[Any], multitask: MultitaskSettings) -> list[Variant]:
     return out
 
 
-def _variant(name: str | None, members: list[MixMember], index: int, multitask: MultitaskSettings) -> Variant:
+def _variant(name: str | None, members: list[MixMember], index: int, multitask: Sampling) -> Variant:
     canonical = _canonical(members)
     dims = {"num_tasks": str(len(canonical))}
     languages = sorted({m.train_language or ENGLISH for m in canonical if m.task != MLM})

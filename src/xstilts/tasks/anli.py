@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
+from xstilts.data.files import first_existing
 from xstilts.data.nli_files import read_anli_annotated_csv, read_anli_jsonl
 from xstilts.data.sources import Split
 from xstilts.hub import load_hub_split

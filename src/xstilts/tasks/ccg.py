@@ -13,6 +13,7 @@ from pathlib import Path
 
 from xstilts.data.conll import read_tagging_tsv
 from xstilts.data.examples import Example
+from xstilts.data.files import check_unique, read_lines, require_file
 from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
 from xstilts.kinds.token_tagging import TOKEN_TAGGING
@@ -24,17 +25,13 @@ TAGS_FILE = "tags.txt"
 
 def read_tag_inventory(path: Path) -> tuple[str, ...]:
     """One category per line, each once; blank lines and whitespace inside a category are errors."""
-    if not path.is_file():
-        raise DataFormatError(path, "file not found (the supertag inventory: one category per line)")
     tags: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in read_lines(require_file(path, "the supertag inventory: one category per line")):
         tag = line.strip()
         if not tag or any(c.isspace() for c in tag):
             raise DataFormatError(path, f"expected one category without spaces per line, found {line!r}", number)
-        if tag in seen:
-            raise DataFormatError(path, f"category {tag!r} listed twice (first on line {seen[tag]})", number)
-        seen[tag] = number
+        check_unique(path, number, "category", tag, seen)
         tags.append(tag)
     if not tags:
         raise DataFormatError(path, "empty supertag inventory")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.choice_files import choice_label, read_jsonl, text_field
+from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
+from xstilts.data.files import field_error, read_jsonl, text_field, typed_field
 from xstilts.data.sources import Split
-from xstilts.errors import DataFormatError
 from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
 from xstilts.tasks.base import Role, SplitRef, Task
@@ -24,19 +24,17 @@ _HUB_SPLITS = {"train": "train", "dev": "validation"}
 
 
 def _example(path: Path, line: int, row: dict[str, Any], split: Split) -> MultipleChoiceExample:
-    question = row.get("question")
-    if not isinstance(question, dict):
-        raise DataFormatError(path, f"field 'question': expected an object, found {type(question).__name__}", line)
-    choices = question.get("choices")
-    if not isinstance(choices, list) or len(choices) != len(_KEYS) or not all(isinstance(c, dict) for c in choices):
-        raise DataFormatError(path, f"field 'question.choices': expected a list of {len(_KEYS)} objects", line)
+    question = typed_field(path, line, row, "question", dict)
+    choices = typed_field(path, line, question, "choices", list, "question")
+    if len(choices) != len(_KEYS) or not all(isinstance(c, dict) for c in choices):
+        raise field_error(path, line, "question.choices", f"expected a list of {len(_KEYS)} objects")
     keys = tuple(choices[i].get("label") for i in range(len(_KEYS)))
     if keys != _KEYS:
-        raise DataFormatError(path, f"field 'question.choices': labels {keys} are not {_KEYS}", line)
+        raise field_error(path, line, "question.choices", f"labels {keys} are not {_KEYS}")
     return MultipleChoiceExample(
         guid=text_field(path, line, row, "id"),
-        context=text_field(path, line, question, "stem"),
-        choices=tuple(text_field(path, line, choice, "text") for choice in choices),
+        context=text_field(path, line, question, "stem", "question"),
+        choices=tuple(text_field(path, line, c, "text", f"question.choices[{i}]") for i, c in enumerate(choices)),
         label=choice_label(path, line, row, "answerKey", _KEYS),
     )
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.choice_files import choice_label, first_existing, read_jsonl, text_field
+from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
+from xstilts.data.files import check_label, first_existing, read_jsonl, text_field
 from xstilts.data.sources import Split
-from xstilts.errors import DataFormatError
 from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
 from xstilts.tasks.base import Role, SplitRef, Task
@@ -30,9 +30,7 @@ def copa_context(premise: str, question: str) -> str:
 
 def copa_example(path: Path, line: int, row: dict[str, Any], guid: str) -> MultipleChoiceExample:
     """One COPA/XCOPA record: premise, choice1, choice2, question ("cause"/"effect"), label 0/1."""
-    question = text_field(path, line, row, "question")
-    if question not in COPA_QUESTIONS:
-        raise DataFormatError(path, f"field 'question': {question!r} is not 'cause' or 'effect'", line)
+    question = check_label(path, line, "question", text_field(path, line, row, "question"), COPA_QUESTIONS)
     return MultipleChoiceExample(
         guid=guid,
         context=copa_context(text_field(path, line, row, "premise"), question),

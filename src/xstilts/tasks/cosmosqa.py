@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.choice_files import choice_label, read_csv_with_header
+from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
+from xstilts.data.files import read_csv_with_header
 from xstilts.data.sources import Split
 from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE

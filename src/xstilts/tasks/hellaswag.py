@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.choice_files import choice_label, read_jsonl, text_field
+from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
+from xstilts.data.files import field_error, read_jsonl, text_field
 from xstilts.data.sources import Split
-from xstilts.errors import DataFormatError
 from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
 from xstilts.tasks.base import Role, SplitRef, Task
@@ -30,7 +30,7 @@ def _choices(ctx_b: str, endings: list[str]) -> tuple[str, ...]:
 def _example(path: Path, line: int, row: dict[str, Any], split: Split) -> MultipleChoiceExample:
     endings = row.get("endings")
     if not isinstance(endings, list) or len(endings) != 4 or not all(isinstance(e, str) for e in endings):
-        raise DataFormatError(path, f"field 'endings': expected a list of 4 strings, found {endings!r}", line)
+        raise field_error(path, line, "endings", f"expected a list of 4 strings, found {endings!r}")
     return MultipleChoiceExample(
         guid=f"hellaswag-{split}-{row.get('ind', line)}",
         context=text_field(path, line, row, "ctx_a"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.choice_files import first_existing
 from xstilts.data.examples import Example
+from xstilts.data.files import first_existing
 from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
 from xstilts.hub import load_hub_split

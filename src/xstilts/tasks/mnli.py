@@ -48,7 +48,7 @@ class MNLI(Task):
                 f"mnli-{split}-{line}",
                 row["sentence1"],
                 row["sentence2"],
-                check_label(path, line, row["gold_label"], self.labels),
+                check_label(path, line, "gold_label", row["gold_label"], self.labels),
             )
             for line, row in read_tsv_with_header(path, ("sentence1", "sentence2", "gold_label"))
         ]

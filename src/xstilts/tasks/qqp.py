@@ -50,7 +50,7 @@ class QQP(Task):
                 f"qqp-{split}-{row['id']}",
                 row["question1"],
                 row["question2"],
-                check_label(path, line, row["is_duplicate"], self.labels),
+                check_label(path, line, "is_duplicate", row["is_duplicate"], self.labels),
             )
             for line, row in read_tsv_with_header(path, columns)
         ]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.choice_files import choice_label, first_existing, read_jsonl, read_label_lines, text_field
+from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
+from xstilts.data.files import first_existing, read_jsonl, read_nonblank_lines, text_field
 from xstilts.data.sources import Split
 from xstilts.errors import DataFormatError
 from xstilts.hub import load_hub_split
@@ -42,7 +43,7 @@ def _read_v14(path: Path, split: Split) -> list[MultipleChoiceExample]:
 def _read_official(path: Path, labels_path: Path, split: Split) -> list[MultipleChoiceExample]:
     """AllenAI's release: ``{split}.jsonl`` and, line for line, ``{split}-labels.lst`` with 1, 2 or 3."""
     rows = list(read_jsonl(path))
-    labels = read_label_lines(labels_path)
+    labels = read_nonblank_lines(labels_path)
     if len(labels) != len(rows):
         raise DataFormatError(labels_path, f"{len(labels)} labels for the {len(rows)} questions of {path.name}")
     examples = []

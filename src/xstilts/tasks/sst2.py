@@ -44,7 +44,10 @@ class SST2(Task):
         path = root / _LOCAL_FILES[split]
         return [
             ClassificationExample(
-                f"sst2-{split}-{line}", row["sentence"], None, check_label(path, line, row["label"], self.labels)
+                f"sst2-{split}-{line}",
+                row["sentence"],
+                None,
+                check_label(path, line, "label", row["label"], self.labels),
             )
             for line, row in read_tsv_with_header(path, ("sentence", "label"))
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, SpanExample
+from xstilts.data.files import require_file
 from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
 from xstilts.errors import DataFormatError
@@ -78,9 +79,7 @@ class TyDiQA(Task):
         for path in _language_files(root, split, language):
             if path.is_file():
                 return list(self._checked(read_squad_json(path), path, language))
-        path = root / _COMBINED_FILES[split]
-        if not path.is_file():
-            raise DataFormatError(path, f"file not found ({self.local_layout})")
+        path = require_file(root / _COMBINED_FILES[split], self.local_layout)
         return list(of_language(read_squad_json(path), language))
 
     @staticmethod

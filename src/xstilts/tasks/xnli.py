@@ -71,7 +71,7 @@ class XNLI(Task):
                 f"xnli-{split}-{language}-{line}",
                 row["sentence1"],
                 row["sentence2"],
-                check_label(official, line, row["gold_label"], self.labels),
+                check_label(official, line, "gold_label", row["gold_label"], self.labels),
             )
             for line, row in read_tsv_with_header(official, ("language", "gold_label", "sentence1", "sentence2"))
             if row["language"] == language
@@ -87,7 +87,7 @@ def _read_translate_train(root: Path, language: str, labels: tuple[str, ...]) ->
                     f"xnli-train-{language}-{line}",
                     row["premise"],
                     row["hypo"],
-                    check_label(official, line, _MT_LABELS.get(row["label"], row["label"]), labels),
+                    check_label(official, line, "label", _MT_LABELS.get(row["label"], row["label"]), labels),
                 )
                 for line, row in read_tsv_with_header(official, ("premise", "hypo", "label"))
             ]
