@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
-from xstilts.models.choice_head import MultipleChoiceHead
 
 from tests import choice_builders
 from tests.head_builders import FixedHidden
@@ -22,7 +21,7 @@ from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
-from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE, featurize_multiple_choice
+from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE, MultipleChoiceHead, featurize_multiple_choice
 from xstilts.metrics import METRICS
 from xstilts.models.heads import HEAD_TYPES
 from xstilts.tasks.registry import get_task

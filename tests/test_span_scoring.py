@@ -11,7 +11,7 @@ import torch
 from tests.builders import hand_span_features, logits_of
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
 from xstilts.evaluation import scoring
-from xstilts.evaluation.predict import decode_spans
+from xstilts.kinds.span_extraction import decode_spans
 from xstilts.metrics import LANGUAGE_METRICS, METRICS, metric_for
 from xstilts.metrics.accuracy_f1 import accuracy_f1
 from xstilts.metrics.mlqa import mlqa

@@ -15,8 +15,9 @@ from xstilts.data.batching import collate
 from xstilts.data.examples import TextExample
 from xstilts.data.features import IGNORE_INDEX
 from xstilts.data.sources import DataSource
-from xstilts.data.text import LABELS, chunk_texts, featurize_masked_lm, mask_tokens, read_text_corpus, split_hub_dataset
+from xstilts.data.text import read_text_corpus, split_hub_dataset
 from xstilts.errors import DataFormatError, XstiltsError
+from xstilts.kinds.masked_lm import LABELS, chunk_texts, featurize_masked_lm, mask_tokens
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.tasks.registry import get_task
 
