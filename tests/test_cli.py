@@ -63,7 +63,7 @@ def test_malformed_local_data_fails_before_training_naming_file_and_line(
     spec.write_text(experiment_yaml(tiny_model, data))
     code, output = _invoke("run", str(spec), "--out", str(tmp_path / "run"))
     assert code == 2, output
-    assert f"{test_file}:5: label 'entails' is not one of" in output.replace("\n", "")
+    assert f"{test_file}:5: field 'gold_label': 'entails' is not one of" in output.replace("\n", "")
     assert not (tmp_path / "run" / "phases").exists()
 
 
