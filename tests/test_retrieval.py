@@ -12,8 +12,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from tests import xtreme_oracle
 from tests.conftest import SHARED_DATA, experiment_yaml
 from tests.retrieval_files import (
+    FixedEmbedder,
     mewsli_context,
     mewsli_entity,
     parallel_sentences,
@@ -154,33 +156,10 @@ def test_margin_mining_by_hand() -> None:
 
 
 def _brute_force_mine(x: np.ndarray, y: np.ndarray, k: int) -> list[tuple[float, int, int]]:
-    """LASER's recipe written out with loops over every pair."""
-    x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    y = y / np.linalg.norm(y, axis=1, keepdims=True)
-    cos = [[float(a @ b) for b in y] for a in x]
-    x_mean = [sum(sorted(row, reverse=True)[:k]) / k for row in cos]
-    y_mean = [sum(sorted((cos[i][j] for i in range(len(x))), reverse=True)[:k]) / k for j in range(len(y))]
-
-    def margin(i: int, j: int) -> float:
-        return cos[i][j] / ((x_mean[i] + y_mean[j]) / 2)
-
-    proposals = []
-    for i in range(len(x)):
-        neighbours = sorted(range(len(y)), key=lambda j: -cos[i][j])[:k]
-        j = max(neighbours, key=lambda j: margin(i, j))
-        proposals.append((margin(i, j), i, j))
-    for j in range(len(y)):
-        neighbours = sorted(range(len(x)), key=lambda i: -cos[i][j])[:k]
-        i = max(neighbours, key=lambda i: margin(i, j))
-        proposals.append((margin(i, j), i, j))
-    used_x, used_y, kept = set(), set(), []
-    for score, i, j in sorted(proposals, key=lambda p: -p[0]):
-        if i not in used_x and j not in used_y:
-            used_x.add(i)
-            used_y.add(j)
-            if score > 0:
-                kept.append((score, i, j))
-    return kept
+    """LASER's recipe written out with loops over every pair (``tests/xtreme_oracle.py``), rows as indices."""
+    x_texts, y_texts = [f"x{i}" for i in range(len(x))], [f"y{j}" for j in range(len(y))]
+    lines = xtreme_oracle.mine_bitext(x, y, x_texts, y_texts, neighbourhood=k)
+    return [(score, x_texts.index(source), y_texts.index(target)) for score, source, target in lines]
 
 
 def test_mining_makes_each_side_distinct_by_text_first() -> None:
@@ -220,16 +199,6 @@ def test_margin_mining_matches_brute_force(seed: int) -> None:
 
 
 # --- protocols, with embeddings given by hand ------------------------------------------------------------------------
-
-
-class FixedEmbedder:
-    """Vectors chosen by the test, looked up by text."""
-
-    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
-        self.vectors = vectors
-
-    def __call__(self, items: list[RetrievalItem]) -> np.ndarray:
-        return np.stack([self.vectors[item.text] for item in items])
 
 
 def _local(path: Path) -> DataSource:
