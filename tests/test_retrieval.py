@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
 
+from tests import xtreme_oracle
 from tests.conftest import SHARED_DATA, experiment_yaml
 from tests.retrieval_files import (
+    FixedEmbedder,
     mewsli_context,
     mewsli_entity,
     parallel_sentences,
@@ -40,6 +44,8 @@ from xstilts.metrics.bucc import best_threshold, bucc_f1
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import default_layer, pool, resolve_layer
 from xstilts.tasks.registry import get_task
+
+T = TypeVar("T")
 
 # --- pooling ------------------------------------------------------------------------------------------------------
 
@@ -134,15 +140,55 @@ def test_top_k_and_nearest_are_cosine_rankings() -> None:
     assert list(nearest(normalize(queries), normalize(pool_vectors))) == list(indices[:, 0])
 
 
-def test_faiss_when_installed_agrees_with_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("faiss")
-    rng = np.random.default_rng(3)
-    queries, pool_vectors = normalize(rng.normal(size=(6, 8))), normalize(rng.normal(size=(40, 8)))
-    with_faiss = top_k(queries, pool_vectors, 5)
-    monkeypatch.setattr("xstilts.evaluation.retrieval._faiss", lambda: None)
-    with_numpy = top_k(queries, pool_vectors, 5)
+def _both_backends(monkeypatch: pytest.MonkeyPatch, compute: Callable[[], T]) -> tuple[T, T]:
+    """``compute()`` with faiss (pinned in requirements.lock, so required here) and again with numpy."""
+    from xstilts.evaluation import retrieval
+
+    assert retrieval._faiss() is not None, "faiss-cpu (requirements.lock) is not installed"
+    with_faiss = compute()
+    monkeypatch.setattr(retrieval, "_faiss", lambda: None)
+    with_numpy = compute()
+    monkeypatch.undo()
+    return with_faiss, with_numpy
+
+
+@pytest.mark.parametrize(("queries", "pool", "k"), [(6, 40, 5), (300, 5000, 20), (3, 2, 4), (1, 1, 1), (0, 10, 3)])
+def test_faiss_and_numpy_search_give_the_same_neighbours(
+    monkeypatch: pytest.MonkeyPatch, queries: int, pool: int, k: int
+) -> None:
+    # More neighbours asked than the pool holds gives the whole pool, on both paths.
+    rng = np.random.default_rng(queries + pool)
+    q, p = normalize(rng.normal(size=(queries, 16))), normalize(rng.normal(size=(pool, 16)))
+    with_faiss, with_numpy = _both_backends(monkeypatch, lambda: top_k(q, p, k))
+    assert with_faiss[1].shape == with_numpy[1].shape == (queries, min(k, pool))
     assert np.array_equal(with_faiss[1], with_numpy[1])
-    np.testing.assert_allclose(with_faiss[0], with_numpy[0], rtol=1e-5)
+    np.testing.assert_allclose(with_faiss[0], with_numpy[0], rtol=1e-5, atol=1e-6)
+    nearest_faiss, nearest_numpy = _both_backends(monkeypatch, lambda: nearest(q, p))
+    assert np.array_equal(nearest_faiss, nearest_numpy)
+
+
+@pytest.mark.parametrize("queries", [1, 30])
+def test_faiss_and_numpy_list_exact_ties_lowest_index_first(monkeypatch: pytest.MonkeyPatch, queries: int) -> None:
+    # Duplicate sentences embed identically. faiss's IndexFlatIP keeps the lowest ids of a tie but returned them
+    # highest first (4, 3, 1 here): Tatoeba's nearest English sentence, and mining's best candidate, then depended
+    # on whether faiss was installed. XTREME's Tatoeba search (IndexFlatL2) lists them lowest first, as numpy does.
+    rng = np.random.default_rng(0)
+    pool = normalize(rng.normal(size=(50, 8)))
+    pool[[3, 4, 25, 49]] = pool[1]
+    q = np.repeat(pool[1:2], queries, axis=0)
+    with_faiss, with_numpy = _both_backends(monkeypatch, lambda: top_k(q, pool, 3))
+    assert with_faiss[1].tolist() == with_numpy[1].tolist() == [[1, 3, 4]] * queries
+    assert xtreme_oracle.similarity_search(pool, q) == [1] * queries
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_faiss_and_numpy_mine_the_same_pairs(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, 16))
+    y = np.concatenate([x[:45] + 0.8 * rng.normal(size=(45, 16)), rng.normal(size=(30, 16))])
+    with_faiss, with_numpy = _both_backends(monkeypatch, lambda: mine(x, y))
+    assert [(i, j) for _, i, j in with_faiss] == [(i, j) for _, i, j in with_numpy]
+    assert [s for s, _, _ in with_faiss] == pytest.approx([s for s, _, _ in with_numpy], rel=1e-5)
 
 
 def test_margin_mining_by_hand() -> None:
@@ -156,33 +202,10 @@ def test_margin_mining_by_hand() -> None:
 
 
 def _brute_force_mine(x: np.ndarray, y: np.ndarray, k: int) -> list[tuple[float, int, int]]:
-    """LASER's recipe written out with loops over every pair."""
-    x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    y = y / np.linalg.norm(y, axis=1, keepdims=True)
-    cos = [[float(a @ b) for b in y] for a in x]
-    x_mean = [sum(sorted(row, reverse=True)[:k]) / k for row in cos]
-    y_mean = [sum(sorted((cos[i][j] for i in range(len(x))), reverse=True)[:k]) / k for j in range(len(y))]
-
-    def margin(i: int, j: int) -> float:
-        return cos[i][j] / ((x_mean[i] + y_mean[j]) / 2)
-
-    proposals = []
-    for i in range(len(x)):
-        neighbours = sorted(range(len(y)), key=lambda j: -cos[i][j])[:k]
-        j = max(neighbours, key=lambda j: margin(i, j))
-        proposals.append((margin(i, j), i, j))
-    for j in range(len(y)):
-        neighbours = sorted(range(len(x)), key=lambda i: -cos[i][j])[:k]
-        i = max(neighbours, key=lambda i: margin(i, j))
-        proposals.append((margin(i, j), i, j))
-    used_x, used_y, kept = set(), set(), []
-    for score, i, j in sorted(proposals, key=lambda p: -p[0]):
-        if i not in used_x and j not in used_y:
-            used_x.add(i)
-            used_y.add(j)
-            if score > 0:
-                kept.append((score, i, j))
-    return kept
+    """LASER's recipe written out with loops over every pair (``tests/xtreme_oracle.py``), rows as indices."""
+    x_texts, y_texts = [f"x{i}" for i in range(len(x))], [f"y{j}" for j in range(len(y))]
+    lines = xtreme_oracle.mine_bitext(x, y, x_texts, y_texts, neighbourhood=k)
+    return [(score, x_texts.index(source), y_texts.index(target)) for score, source, target in lines]
 
 
 def test_mining_makes_each_side_distinct_by_text_first() -> None:
@@ -222,16 +245,6 @@ def test_margin_mining_matches_brute_force(seed: int) -> None:
 
 
 # --- protocols, with embeddings given by hand ------------------------------------------------------------------------
-
-
-class FixedEmbedder:
-    """Vectors chosen by the test, looked up by text."""
-
-    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
-        self.vectors = vectors
-
-    def __call__(self, items: list[RetrievalItem]) -> np.ndarray:
-        return np.stack([self.vectors[item.text] for item in items])
 
 
 def _local(path: Path) -> DataSource:

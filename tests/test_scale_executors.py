@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
-import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from tests.builders import fake_phase_launcher
 from tests.conftest import experiment_yaml
 from xstilts.artefacts import atomic_write_json, read_json
 from xstilts.errors import XstiltsError
@@ -27,30 +26,6 @@ from xstilts.experiments.run import run_experiment
 from xstilts.experiments.slurm import SlurmExecutor
 from xstilts.experiments.spec import load_spec
 from xstilts.experiments.store import PLAN_JSON, ResultsStore
-
-# Stands in for `python -m xstilts.cli run-phase RUN_DIR PHASE_ID` (standard library only, so it starts fast):
-# checks that the parent is done, takes a while, writes the phase's record and DONE; fails for the phase named
-# in the run directory's `fail` file.
-FAKE_PHASE = """
-import json, sys, time
-from pathlib import Path
-
-run_dir, phase_id = Path(sys.argv[-2]), sys.argv[-1]
-phase = next(p for p in json.loads((run_dir / "plan.json").read_text()) if p["id"] == phase_id)
-if phase["parent"] and not (run_dir / "phases" / phase["parent"] / "DONE").exists():
-    sys.exit("started before its parent finished")
-started = time.time()
-time.sleep(0.6)
-fail = run_dir / "fail"
-if fail.exists() and fail.read_text() == phase_id:
-    sys.exit(f"{phase_id} fails on purpose")
-metric = {"task": "xnli", "language": "en", "split": "test", "metric": "accuracy", "value": 50.0}
-record = {**phase, "metrics": [metric], "started_at": started, "finished_at": time.time()}
-directory = run_dir / "phases" / phase_id
-directory.mkdir(parents=True, exist_ok=True)
-(directory / "phase.json").write_text(json.dumps(record))
-(directory / "DONE").write_text("")
-"""
 
 
 def _fake_plan(run_dir: Path) -> list[Phase]:
@@ -66,12 +41,6 @@ def _fake_plan(run_dir: Path) -> list[Phase]:
     return phases
 
 
-def _launcher(tmp_path: Path) -> list[str]:
-    script = tmp_path / "fake_phase.py"
-    script.write_text(textwrap.dedent(FAKE_PHASE))
-    return [sys.executable, str(script)]
-
-
 def _times(run_dir: Path) -> dict[str, tuple[float, float]]:
     records = (read_json(path) for path in run_dir.glob("phases/*/phase.json"))
     return {r["id"]: (r["started_at"], r["finished_at"]) for r in records}
@@ -84,7 +53,7 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 def test_parallel_executor_runs_independent_phases_side_by_side_after_their_parents(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     plan = _fake_plan(run_dir)
-    ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), _launcher(tmp_path)).execute(plan)
+    ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), fake_phase_launcher(tmp_path)).execute(plan)
     times = _times(run_dir)
     assert sorted(times) == ["a", "a1", "a2", "b", "b1"]
     assert _overlap(times["a"], times["b"])  # two devices: the two roots ran at once
@@ -98,7 +67,7 @@ def test_parallel_executor_runs_independent_phases_side_by_side_after_their_pare
 
 def test_parallel_executor_with_one_device_runs_one_phase_at_a_time(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    ParallelExecutor(run_dir, [0], Console(file=None), _launcher(tmp_path)).execute(_fake_plan(run_dir))
+    ParallelExecutor(run_dir, [0], Console(file=None), fake_phase_launcher(tmp_path)).execute(_fake_plan(run_dir))
     spans = sorted(_times(run_dir).values())
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
 
@@ -108,11 +77,11 @@ def test_parallel_executor_failure_names_the_phase_and_its_log(tmp_path: Path) -
     plan = _fake_plan(run_dir)
     (run_dir / "fail").write_text("b")
     with pytest.raises(XstiltsError, match=r"1 phase\(s\) failed: .*\(b\), log .*b\.log"):
-        ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), _launcher(tmp_path)).execute(plan)
+        ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), fake_phase_launcher(tmp_path)).execute(plan)
     assert "b fails on purpose" in (run_dir / "logs" / "b.log").read_text()
     assert "b1" not in _times(run_dir)
     (run_dir / "fail").unlink()  # rerunning resumes: done phases are skipped, the rest run
-    ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), _launcher(tmp_path)).execute(plan)
+    ParallelExecutor(run_dir, ["cpu", "cpu"], Console(file=None), fake_phase_launcher(tmp_path)).execute(plan)
     assert sorted(_times(run_dir)) == ["a", "a1", "a2", "b", "b1"]
 
 
@@ -123,7 +92,7 @@ def _local_slurm(tmp_path: Path) -> SlurmSettings:
 def test_slurm_executor_runs_one_job_per_phase_after_its_parent(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     plan = _fake_plan(run_dir)
-    SlurmExecutor(run_dir, _local_slurm(tmp_path), Console(file=None), _launcher(tmp_path)).execute(plan)
+    SlurmExecutor(run_dir, _local_slurm(tmp_path), Console(file=None), fake_phase_launcher(tmp_path)).execute(plan)
     times = _times(run_dir)
     assert sorted(times) == ["a", "a1", "a2", "b", "b1"]
     assert _overlap(times["a"], times["b"])
@@ -137,7 +106,7 @@ def test_slurm_executor_failure_drops_the_failed_phases_descendants(tmp_path: Pa
     plan = _fake_plan(run_dir)
     (run_dir / "fail").write_text("b")
     with pytest.raises(XstiltsError, match=r"1 phase\(s\) failed: b \(job \d+, log .*\)"):
-        SlurmExecutor(run_dir, _local_slurm(tmp_path), Console(file=None), _launcher(tmp_path)).execute(plan)
+        SlurmExecutor(run_dir, _local_slurm(tmp_path), Console(file=None), fake_phase_launcher(tmp_path)).execute(plan)
     assert sorted(_times(run_dir)) == ["a", "a1", "a2"]  # a's subtree finished; b1 never ran
 
 

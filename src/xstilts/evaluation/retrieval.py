@@ -1,7 +1,8 @@
 """Retrieval building blocks: batched sentence embedding, cosine nearest neighbours, and BUCC margin mining.
 
 Search uses faiss (``IndexFlatIP``, exact) when it is installed and numpy otherwise; both are exact inner products
-of L2-normalised vectors, so they return the same neighbours up to ties.
+of L2-normalised vectors and list exact ties lowest index first, so they return the same neighbours (up to float32
+rounding of nearly equal similarities).
 
 Mining is LASER's ``mine_bitexts.py`` as XTREME's ``third_party/utils_retrieve.py`` runs it for BUCC: mode
 ``mine``, retrieval ``max``, ratio margin, k = 4, threshold 0. Every sentence's 4 nearest neighbours on the other
@@ -51,7 +52,11 @@ def top_k(queries: np.ndarray, pool: np.ndarray, k: int) -> tuple[np.ndarray, np
     if faiss is not None:
         index = faiss.IndexFlatIP(pool.shape[1])
         index.add(np.ascontiguousarray(pool, dtype=np.float32))
-        return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        found_scores, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        # faiss keeps the lowest ids of an exact tie but lists them highest id first; order them as numpy's stable
+        # sort does (and XTREME's IndexFlatL2 for Tatoeba), so duplicate sentences get the same neighbours.
+        order = np.lexsort((found, -found_scores), axis=-1)
+        return np.take_along_axis(found_scores, order, axis=1), np.take_along_axis(found, order, axis=1)
     scores, indices = [], []
     for start in range(0, len(queries), _CHUNK):
         similarity = queries[start : start + _CHUNK] @ pool.T
