@@ -14,8 +14,8 @@ import pytest
 
 from tests.builders import local
 from xstilts.data.features import FeatureCache, Features
-from xstilts.data.loading import load_examples, load_features
-from xstilts.tasks.base import TaskKind
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training.settings import TrainingSettings
 
@@ -60,12 +60,12 @@ def test_changed_shaping_setting_is_a_cache_miss_and_same_setting_a_hit(
 ) -> None:
     task, source = get_task(task_name), local(data_root / task_name)
     examples = load_examples(task, "test", "en", source, None)
-    labels = list(task.labels) if task.kind is TaskKind.CLASSIFICATION else []
+    labels = list(task.labels) if task.kind is CLASSIFICATION else []
     cache = CountingCache(tmp_path / "shared")
     fresh_caches = iter(FeatureCache(tmp_path / f"fresh-{i}") for i in range(3))
 
     def features(settings: dict[str, int], in_cache: FeatureCache) -> Features:
-        data = TrainingSettings(max_query_length=16, **settings).data_part(task.kind.value)
+        data = TrainingSettings(max_query_length=16, **settings).data_part(task.kind.name)
         return load_features(task, "test", "en", source, examples, labels, tokenizer, data, False, in_cache)
 
     before = features(first, cache)

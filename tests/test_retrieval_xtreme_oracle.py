@@ -14,10 +14,10 @@ from tests import xtreme_oracle
 from tests.builders import local
 from tests.retrieval_files import FixedEmbedder, parallel_sentences, write_bucc, write_tatoeba
 from xstilts.data.examples import RetrievalExample, RetrievalItem
-from xstilts.evaluation.metrics.bucc import best_threshold, bucc_f1, candidate_scores
-from xstilts.evaluation.metrics.retrieval import tatoeba_accuracy
 from xstilts.evaluation.retrieval import mine, nearest, normalize
 from xstilts.evaluation.retrieval_phase import _mined_candidates, bucc, tatoeba
+from xstilts.metrics.bucc import best_threshold, bucc_f1, candidate_scores
+from xstilts.metrics.retrieval import tatoeba_accuracy
 from xstilts.tasks.registry import get_task
 
 DIM = 16

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from xstilts.analysis.aggregates import TASK_LANGUAGES
+from xstilts.benchmarks import TASK_LANGUAGES
 
 # Each task's folder name in the official layout, extension, and writer (stream, language) -> (prediction, label).
 Files = tuple[str, str]
