@@ -360,3 +360,33 @@ def fake_phase_launcher(directory: Path) -> list[str]:
     script = directory / "fake_phase.py"
     script.write_text(textwrap.dedent(FAKE_PHASE))
     return [sys.executable, str(script)]
+
+
+def run_outcome(run_dir: Path) -> tuple[dict[tuple, float], dict[str, np.ndarray]]:
+    """What an exact resume must reproduce: a run's metrics by (phase, task, language, split, metric), read
+    through ``xstilts results --json``, and every tensor its phases saved (encoders, heads), by file and name."""
+    from safetensors.numpy import load_file
+    from typer.testing import CliRunner
+
+    from xstilts.cli import app
+
+    result = CliRunner().invoke(app, ["results", str(run_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    metrics = {(r["phase"], r["task"], r["language"], r["split"], r["metric"]): r["value"] for r in records}
+    tensors = {
+        f"{path.relative_to(run_dir)}:{name}": array
+        for path in sorted(run_dir.glob("phases/**/*.safetensors"))
+        for name, array in load_file(path).items()
+    }
+    return metrics, tensors
+
+
+def assert_same_outcome(run_dir: Path, expected: tuple[dict[tuple, float], dict[str, np.ndarray]]) -> None:
+    """The run in ``run_dir`` ended bit-identical to ``expected`` (a ``run_outcome``): equal metrics, and equal
+    tensors in every saved file."""
+    metrics, tensors = run_outcome(run_dir)
+    assert metrics and metrics == expected[0]
+    assert tensors and tensors.keys() == expected[1].keys()
+    different = [key for key, array in tensors.items() if not np.array_equal(array, expected[1][key])]
+    assert not different, f"tensors differ from the uninterrupted run's: {different[:5]}"

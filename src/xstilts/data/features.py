@@ -70,6 +70,22 @@ class Features:
     def column(self, name: str) -> Column:
         return self.columns.get(name, Column("meta"))
 
+    def fingerprint(self) -> str:
+        """A hash of every token and integer, in order: equal features hash alike, whatever cache they came from."""
+        digest = hashlib.sha256()
+        for kind, columns in (("seq", self.sequences), ("scalar", self.scalars)):
+            for name in sorted(columns):
+                digest.update(f"{kind}.{name}".encode())
+                if kind == "scalar":
+                    digest.update(np.asarray(columns[name], dtype=np.int64).tobytes())
+                    continue
+                rows = columns[name]
+                lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+                values = itertools.chain.from_iterable(rows)
+                digest.update(lengths.tobytes())
+                digest.update(np.fromiter(values, dtype=np.int64, count=int(lengths.sum())).tobytes())
+        return digest.hexdigest()
+
     def save(self, path: Path) -> None:
         tensors: dict[str, np.ndarray] = {}
         for name, rows in self.sequences.items():

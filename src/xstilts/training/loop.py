@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import math
 import os
 from collections.abc import Callable
@@ -83,6 +84,12 @@ def _share(indices: list[int], rank: int, processes: int) -> tuple[list[int], fl
     return mine, len(mine) * processes / len(indices)
 
 
+def _data_fingerprint(streams: list[TaskStream]) -> str:
+    """A short hash of every head's training features, in order."""
+    parts = "".join(f"{stream.head}:{stream.features.fingerprint()};" for stream in streams)
+    return hashlib.sha256(parts.encode()).hexdigest()[:16]
+
+
 def train(
     model: torch.nn.Module,
     streams: list[TaskStream],
@@ -111,14 +118,26 @@ def train(
     model, optimizer = accelerator.prepare(model, optimizer)
     main, rank, processes = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     shape = {"total_steps": total_steps, "micro_batches_per_epoch": micro_per_epoch}
-    state: dict[str, Any] = {"step": 0, "epoch": 0, "group": 0, "best": None, "history": [], "shape": shape}
+    # Other examples of the same number give the same shape: the features' hash tells them apart.
+    data = _data_fingerprint(streams)
+    state: dict[str, Any] = {
+        "step": 0,
+        "epoch": 0,
+        "group": 0,
+        "best": None,
+        "history": [],
+        "shape": shape,
+        "data": data,
+    }
     resume = latest_checkpoint(workdir)
     if resume is not None:
         state = load_checkpoint(resume, accelerator.unwrap_model(model), optimizer, scheduler)
-        if state.get("shape") != shape:
+        # A checkpoint written before the hash was recorded is checked by its shape only.
+        if state.get("shape") != shape or state.get("data", data) != data:
             raise XstiltsError(
-                f"{resume}: the checkpoint was made for {state.get('shape')} but the training data now gives"
-                f" {shape}; the data changed since the interruption. Delete {workdir.parent} to start this phase anew"
+                f"{resume}: the checkpoint was made for {state.get('shape')} (data {state.get('data')}) but the"
+                f" training data now give {shape} (data {data}); the data changed since the interruption."
+                f" Delete {workdir.parent} to start this phase anew"
             )
     resumed_from_step = state["step"]
     bar = tqdm(total=total_steps, initial=state["step"], desc=desc, unit="step", dynamic_ncols=True, disable=not main)
