@@ -73,17 +73,16 @@ class Features:
     def fingerprint(self) -> str:
         """A hash of every token and integer, in order: equal features hash alike, whatever cache they came from."""
         digest = hashlib.sha256()
-        for kind, columns in (("seq", self.sequences), ("scalar", self.scalars)):
-            for name in sorted(columns):
-                digest.update(f"{kind}.{name}".encode())
-                if kind == "scalar":
-                    digest.update(np.asarray(columns[name], dtype=np.int64).tobytes())
-                    continue
-                rows = columns[name]
-                lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-                values = itertools.chain.from_iterable(rows)
-                digest.update(lengths.tobytes())
-                digest.update(np.fromiter(values, dtype=np.int64, count=int(lengths.sum())).tobytes())
+        for name in sorted(self.sequences):
+            digest.update(f"seq.{name}".encode())
+            rows = self.sequences[name]
+            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+            digest.update(lengths.tobytes())
+            values = itertools.chain.from_iterable(rows)
+            digest.update(np.fromiter(values, dtype=np.int64, count=int(lengths.sum())).tobytes())
+        for name in sorted(self.scalars):
+            digest.update(f"scalar.{name}".encode())
+            digest.update(np.asarray(self.scalars[name], dtype=np.int64).tobytes())
         return digest.hexdigest()
 
     def save(self, path: Path) -> None:

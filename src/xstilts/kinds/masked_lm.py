@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -109,7 +109,7 @@ class MaskedLMHead(Head):
 
     def bind(self, encoder: nn.Module) -> None:
         """Ties the decoder to the encoder's input embeddings ."""
-        embeddings = encoder.get_input_embeddings()
+        embeddings: nn.Embedding = cast(Any, encoder).get_input_embeddings()
         self._embeddings[:] = [embeddings]
         self.bias = nn.Parameter(torch.zeros(embeddings.num_embeddings))
 

@@ -96,9 +96,10 @@ def featurize_tagging(
             input_ids, tag_ids, word_index = list(prefix), [IGNORE_INDEX] * len(prefix), [-1] * len(prefix)
             for w in range(start, end):
                 input_ids.extend(pieces[w])
-                tag = index.get(tags[w], IGNORE_INDEX) if tags is not None else IGNORE_INDEX
+                word_tag = tags[w] if tags is not None else None
+                tag = index.get(word_tag, IGNORE_INDEX) if word_tag is not None else IGNORE_INDEX
                 if training and tag == IGNORE_INDEX:
-                    raise ValueError(f"example {example.guid}: tag {tags[w]!r} is not in the head's tags")
+                    raise ValueError(f"example {example.guid}: tag {word_tag!r} is not in the head's tags")
                 tag_ids.extend([tag] + [IGNORE_INDEX] * (len(pieces[w]) - 1))
                 word_index.extend([w] + [-1] * (len(pieces[w]) - 1))
             input_ids.extend(suffix)
@@ -136,7 +137,7 @@ def decode_tagging(
     return out
 
 
-def tag_lines(examples: list[Any], predictions: dict[str, Any]) -> str:
+def tag_lines(examples: Sequence[Any], predictions: dict[str, Any]) -> str:
     """XTREME's ``test-LANG.tsv`` for UD-POS and PAN-X: one tag per line, a blank line after every sentence."""
     return "".join("".join(f"{tag}\n" for tag in predictions[e.guid]) + "\n" for e in examples)
 

@@ -55,7 +55,10 @@ def library_config(method: str, settings: dict[str, Any]) -> AdapterConfig:
             intermediate_lora="intermediate" in modules,
             output_lora="output" in modules,
         )
-    return AdapterConfig.load(_BOTTLENECK[settings["config"]], reduction_factor=settings["reduction_factor"])
+    config = AdapterConfig.load(_BOTTLENECK[settings["config"]], reduction_factor=settings["reduction_factor"])
+    if config is None:  # ``load`` answers None only for a None name
+        raise ValueError(f"unknown bottleneck config {settings['config']!r}")
+    return config
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,8 @@ class AdapterModel(MultiTaskModel):
     def composition(self, head: str) -> AdapterCompositionBlock:
         route = self.routes[head]
         items: list[Any] = [language_adapter(self.language)] if route.language and self.language else []
-        items += [Fuse(*x, name=FUSION) if isinstance(x, tuple) else x for x in route.stack]
-        return items[0] if len(items) == 1 and isinstance(items[0], Fuse) else Stack(*items)
+        items += [Fuse(*x, name=FUSION) if isinstance(x, tuple) else x for x in route.stack]  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
+        return items[0] if len(items) == 1 and isinstance(items[0], Fuse) else Stack(*items)  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
 
     def use_language(self, language: str) -> str:
         """Routes through ``language``'s adapter if there is one, else the source language's; returns the
@@ -188,7 +191,7 @@ def load_language_adapter(encoder: Any, source: str, language: str, hub: bool) -
 
 
 def add_fusion(encoder: Any, names: list[str], settings: dict[str, Any]) -> Fuse:
-    fuse = Fuse(*names, name=FUSION)
+    fuse = Fuse(*names, name=FUSION)  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
     encoder.add_adapter_fusion(fuse, config=AdapterFusionConfig.load(settings["config"]))
     return fuse
 

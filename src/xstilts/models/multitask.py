@@ -7,23 +7,23 @@ runs the encoder itself (``Head.forward(encoder, batch)``), so the model only ro
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from xstilts.artefacts import atomic_write_json, read_json
-from xstilts.models.heads import head_type
+from xstilts.models.heads import Head, head_type
 
 
 class MultiTaskModel(nn.Module):
     def __init__(self, encoder: nn.Module, head_specs: dict[str, dict[str, Any]]) -> None:
         super().__init__()
-        self.encoder = encoder
+        self.encoder: Any = encoder  # a transformers model: its config, save_pretrained, adapters' methods
         self.head_specs = dict(head_specs)
-        hidden = encoder.config.hidden_size
-        dropout = getattr(encoder.config, "hidden_dropout_prob", 0.1)
+        hidden = self.encoder.config.hidden_size
+        dropout = getattr(self.encoder.config, "hidden_dropout_prob", 0.1)
         self.heads = nn.ModuleDict(
             {
                 name: head_type(spec["kind"])(hidden, spec["num_labels"], dropout, **spec.get("options", {}))
@@ -31,13 +31,13 @@ class MultiTaskModel(nn.Module):
             }
         )
         for head in self.heads.values():
-            head.bind(encoder)
+            cast(Head, head).bind(encoder)
 
     def forward(self, head: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.heads[head](self.encoder, batch)
 
     def loss(self, head: str, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.heads[head].loss(logits, batch)
+        return cast(Head, self.heads[head]).loss(logits, batch)
 
     def save(self, directory: Path, tokenizer: Any) -> None:
         """Writes ``encoder/`` (save_pretrained, safetensors, with the tokenizer) and the heads."""

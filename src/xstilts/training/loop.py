@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from accelerate import Accelerator
@@ -114,7 +114,7 @@ def train(
     optimizer = _optimizer(model, settings, accelerator.device)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * total_steps), total_steps)
     if settings.compile:
-        model.encoder.compile()  # in place: parameter names, and so checkpoints and artefacts, stay the same
+        cast(Any, model).encoder.compile()  # in place: parameter names, and so checkpoints and artefacts, stay the same
     model, optimizer = accelerator.prepare(model, optimizer)
     main, rank, processes = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     shape = {"total_steps": total_steps, "micro_batches_per_epoch": micro_per_epoch}

@@ -81,8 +81,8 @@ def _adapter_model(
         base = {k: config["model"][k] for k in ("name", "revision", "fingerprint")}
         encoder, tokenizer = load_base(base, trust)
     else:
-        parent = read_json(parent_dir / SETUP_JSON)
-        base = parent["base"]
+        parent = record = read_json(parent_dir / SETUP_JSON)
+        base = record["base"]
         encoder, tokenizer = load_base(base, trust)
         load_adapters(parent_dir, encoder)
     languages = dict(parent["languages"]) if parent else {}
@@ -97,7 +97,7 @@ def _adapter_model(
         names = {head: f"{INTERMEDIATE}_{head}" for head in head_specs}
         for name in names.values():
             encoder.add_adapter(name, config=new)
-        encoder.train_adapter(Stack(*names.values()))
+        encoder.train_adapter(Stack(*names.values()))  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
         routes = {head: Route((name,)) for head, name in names.items()}
     elif recipe["stage"] == "intermediate":
         encoder.add_adapter(INTERMEDIATE, config=new)
@@ -113,7 +113,7 @@ def _adapter_model(
         for head in head_specs:
             encoder.add_adapter(f"target_{head}", config=new)
             routes[head] = Route((*below, f"target_{head}"), madx)
-        encoder.train_adapter(Stack(*(f"target_{head}" for head in head_specs)))
+        encoder.train_adapter(Stack(*(f"target_{head}" for head in head_specs)))  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
     source = recipe.get("source_language")
     return AdapterModel(encoder, head_specs, routes, base, languages, source), tokenizer
 
