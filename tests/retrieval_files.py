@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tests.builders import LANGUAGE_WORDS
 from xstilts.data.examples import RetrievalItem
+from xstilts.data.sources import DataSource
+from xstilts.evaluation.retrieval import EmbeddedSet, Sets, one_set
 from xstilts.tasks.tatoeba import TATOEBA_CODES
 
 
 class FixedEmbedder:
-    """Vectors chosen by the test, looked up by text (an ``Embedder`` stand-in for the retrieval protocols)."""
+    """Vectors chosen by the test, looked up by text (how an ``EmbeddedSet`` embeds a side, for the retrieval
+    protocols)."""
 
     def __init__(self, vectors: dict[str, np.ndarray]) -> None:
         self.vectors = vectors
 
-    def __call__(self, items: list[RetrievalItem]) -> np.ndarray:
+    def __call__(self, items: Sequence[RetrievalItem], side: int | None = None) -> np.ndarray:
         return np.stack([self.vectors[item.text] for item in items])
+
+
+def protocol_sets(task: Any, language: str, source: DataSource, embed: Any) -> Sets:
+    """A protocol's sets read from the task, embedded by ``embed`` (fixed vectors, or a tiny encoder)."""
+    return lambda split: EmbeddedSet(one_set(task, task.read(split, language, source)), embed)
 
 
 def parallel_sentences(language: str, n: int, seed: int = 0) -> list[tuple[str, str]]:

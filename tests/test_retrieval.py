@@ -1,5 +1,6 @@
-"""Retrieval evaluation: layer pooling, nearest neighbours, BUCC margin mining and its threshold, mAP@20, the plan
-(no target training for a retrieval target) and a tiny end-to-end run of Tatoeba after phase 1."""
+"""Retrieval evaluation: layer pooling, nearest neighbours, BUCC margin mining and its threshold, mAP@20, the kind's
+features through the feature cache and the one evaluation loop, the plan (no target training for a retrieval
+target) and a tiny end-to-end run of Tatoeba after phase 1."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -15,34 +16,51 @@ import torch
 from typer.testing import CliRunner
 
 from tests import xtreme_oracle
+from tests.builders import LANGUAGE_WORDS
 from tests.conftest import SHARED_DATA, experiment_yaml
 from tests.retrieval_files import (
     FixedEmbedder,
     mewsli_context,
     mewsli_entity,
     parallel_sentences,
+    protocol_sets,
     write_bucc,
     write_mewsli,
     write_tatoeba,
+    write_xquad_r,
 )
 from xstilts.cli import app
-from xstilts.data.examples import RetrievalItem
+from xstilts.data.batching import collate
+from xstilts.data.examples import RetrievalExample, RetrievalItem
+from xstilts.data.features import FeatureCache, Features
 from xstilts.data.sources import DataSource
 from xstilts.errors import ConfigError, XstiltsError
-from xstilts.evaluation.retrieval import Embedder, mine, nearest, normalize, top_k, unique_rows
-from xstilts.evaluation.retrieval_phase import (
+from xstilts.evaluation import retrieval
+from xstilts.evaluation.phase import run_eval_phase
+from xstilts.evaluation.retrieval import (
+    EmbeddedSet,
+    Embeddings,
     _mined_candidates,
     bucc,
     entity_linking,
+    mine,
+    nearest,
+    normalize,
     ranked,
     sorted_positions,
     tatoeba,
+    top_k,
+    unique_rows,
 )
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
+from xstilts.kinds.retrieval import CANDIDATES, QUERIES, RETRIEVAL, Retrieval, featurize_retrieval, side_rows
 from xstilts.metrics.bucc import best_threshold, bucc_f1
+from xstilts.models.adapters import SETUP_JSON
 from xstilts.models.encoder import load_encoder
+from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.pooling import default_layer, pool, resolve_layer
+from xstilts.tasks.lareqa import LAREQA_LANGUAGES
 from xstilts.tasks.registry import get_task
 
 T = TypeVar("T")
@@ -92,9 +110,24 @@ def test_pool_mean_ignores_padding_and_cls_takes_the_first_token() -> None:
     assert pool(hidden, mask, "cls").tolist() == [[1.0, 2.0]]
 
 
-def _embedder(model: Path, layer: int, pooling: str = "mean", batch_size: int = 8) -> Embedder:
-    encoder, tokenizer = load_encoder(str(model))
-    return Embedder(encoder, tokenizer, layer, pooling, 32, batch_size, torch.device("cpu"))  # type: ignore[arg-type]
+class _Embedder:
+    """Items embedded as an evaluation embeds them: featurized by the retrieval kind (max_length 32), pooled by the
+    retrieval head and remembered by the phase's :class:`Embeddings`."""
+
+    def __init__(self, model: Path, layer: int, pooling: str = "mean", batch_size: int = 8) -> None:
+        self.encoder, self.tokenizer = load_encoder(str(model))
+        head = {"kind": "retrieval", "num_labels": 0, "options": {"layer": layer, "pooling": pooling}}
+        embedding_model = MultiTaskModel(self.encoder, {"r": head})
+        self.embeddings = Embeddings(embedding_model, "r", self.tokenizer.pad_token_id, batch_size, torch.device("cpu"))
+        self.memo = self.embeddings.memo
+
+    def __call__(self, items: list[RetrievalItem] | tuple[RetrievalItem, ...], side: int = QUERIES) -> np.ndarray:
+        features = featurize_retrieval([RetrievalExample("set", tuple(items), (), ())], self.tokenizer, 32)
+        return self.embeddings.side(features, items, QUERIES)
+
+
+def _embedder(model: Path, layer: int, pooling: str = "mean", batch_size: int = 8) -> _Embedder:
+    return _Embedder(model, layer, pooling, batch_size)
 
 
 def test_the_chosen_layer_is_the_one_embedded(tiny_model: Path) -> None:
@@ -258,7 +291,7 @@ def test_tatoeba_protocol_predicts_nearest_indices(tmp_path: Path) -> None:
     found = [0, 1, 2, 4, 3, 5]  # sentences 3 and 4 look like each other's translation
     vectors = {english: directions[i] for i, (_, english) in enumerate(pairs)}
     vectors |= {source: directions[found[i]] + 0.1 for i, (source, _) in enumerate(pairs)}
-    outcome = tatoeba(get_task("tatoeba"), "test", "de", _local(tmp_path), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    outcome = tatoeba(protocol_sets(get_task("tatoeba"), "de", _local(tmp_path), FixedEmbedder(vectors)), "test")
     # the file gives lines of XTREME's English file, sorted by stripped text
     sorted_english = sorted(english.strip() for _, english in pairs)
     lines = [sorted_english.index(pairs[i][1].strip()) for i in found]
@@ -273,8 +306,6 @@ class OneTatoebaSet:
         self.sources, self.english = sources, english
 
     def read(self, split: str, language: str, source: DataSource) -> list:
-        from xstilts.data.examples import RetrievalExample
-
         return [
             RetrievalExample(
                 "set",
@@ -291,7 +322,7 @@ def test_tatoeba_predictions_index_xtremes_sorted_english_file() -> None:
     vectors = {"b": directions[0], "a": directions[1], "c": directions[2]}
     vectors |= {"x b": directions[0], "x a": directions[1], "x c": directions[2]}
     task = OneTatoebaSet(["x b", "x a", "x c"], ["b", "a", "c"])
-    outcome = tatoeba(task, "test", "de", DataSource(), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    outcome = tatoeba(protocol_sets(task, "de", DataSource(), FixedEmbedder(vectors)), "test")
     assert outcome.predictions == "1\n0\n2\n"
     assert outcome.scores == {"accuracy": pytest.approx(100.0)}  # our own accuracy is unchanged
 
@@ -330,12 +361,12 @@ def test_bucc_threshold_is_chosen_on_the_sample_split_and_applied_to_test(tmp_pa
         write_bucc(root, "de", "training", test_pairs, [])
         gold = (root / "de-en.sample.gold").read_text().splitlines(keepends=True)
         (root / "de-en.sample.gold").write_text("".join(gold[:gold_count]))  # the labelled split decides
-        outcomes[name] = bucc(task, "test", "de", _local(root), embed)  # type: ignore[arg-type]
+        outcomes[name] = bucc(protocol_sets(task, "de", _local(root), embed), "test")
         [dev] = task.read("dev", "de", _local(root))
         [test] = task.read("test", "de", _local(root))
-        threshold = best_threshold(_mined_candidates(dev, embed), dev.gold)  # type: ignore[arg-type]
+        threshold = best_threshold(_mined_candidates(EmbeddedSet(dev, embed)), dev.gold)
         assert outcomes[name].details == {"threshold": threshold, "threshold_split": "dev"}
-        assert outcomes[name].scores == bucc_f1(_mined_candidates(test, embed), test.gold, threshold)  # type: ignore[arg-type]
+        assert outcomes[name].scores == bucc_f1(_mined_candidates(EmbeddedSet(test, embed)), test.gold, threshold)
         for line in outcomes[name].predictions.splitlines():
             source, english = line.split("\t")
             assert source.startswith("de-") and english.startswith("en-")
@@ -360,18 +391,16 @@ def test_bucc_mines_distinct_texts_and_drops_repeated_ones(tmp_path: Path) -> No
     [copy] = task.read("dev", "de", _local(tmp_path / "copy"))
     repeated = {e.id for e in copy.candidates if e.text == pairs[0][1]}
     assert len(repeated) == 2
-    expected = [c for c in _mined_candidates(plain, embed) if c[1] not in repeated]  # type: ignore[arg-type]
-    mined = _mined_candidates(copy, embed)  # type: ignore[arg-type]
+    expected = [c for c in _mined_candidates(EmbeddedSet(plain, embed)) if c[1] not in repeated]
+    mined = _mined_candidates(EmbeddedSet(copy, embed))
     assert [(s, t) for s, t, _ in mined] == [(s, t) for s, t, _ in expected]
     assert [score for _, _, score in mined] == pytest.approx([score for _, _, score in expected], rel=1e-6)
-    assert len(expected) < len(_mined_candidates(plain, embed))  # type: ignore[arg-type]
+    assert len(expected) < len(_mined_candidates(EmbeddedSet(plain, embed)))
 
 
 def test_map_at_20_on_known_rankings(tmp_path: Path) -> None:
     # 25 candidates at growing angles: query A (angle 0) ranks them 0..24, query B (angle 90°) 24..0.
     # A's golds rank 1, 3 and 25 (outside the top 20): AP = (1/1 + 2/3) / 3; B's gold ranks 2: AP = 1/2.
-    from xstilts.data.examples import RetrievalExample
-
     angles = [j * (math.pi / 2) / 24 for j in range(25)]
     candidates = tuple(RetrievalItem(f"c{j}", f"candidate {j}") for j in range(25))
     queries = (RetrievalItem("A", "query a"), RetrievalItem("B", "query b"))
@@ -385,7 +414,7 @@ def test_map_at_20_on_known_rankings(tmp_path: Path) -> None:
         def read(self, split: str, language: str, source: DataSource) -> list[RetrievalExample]:
             return [RetrievalExample("set", queries, candidates, gold)]
 
-    outcome = ranked(OneSet(), "test", "de", DataSource(), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    outcome = ranked(protocol_sets(OneSet(), "de", DataSource(), FixedEmbedder(vectors)), "test")
     assert outcome.scores == {"map@20": pytest.approx(((1 + 2 / 3) / 3 + 1 / 2) / 2 * 100)}
     rankings = json.loads(outcome.predictions)
     assert rankings["A"] == [f"c{j}" for j in range(20)] and rankings["B"] == [f"c{j}" for j in range(24, 4, -1)]
@@ -398,17 +427,163 @@ def test_mewsli_x_scores_mrr_at_20_as_map_at_20(tmp_path: Path) -> None:
     vectors = {f"entity {k}": np.array([math.cos(k / 4), math.sin(k / 4)]) for k in range(1, 5)}
     # m1 sits on Q1 (rank 1); m2 sits on Q4, so Q2 ranks third (Q4, Q3, Q2, Q1)
     vectors |= {"Hund: Der { Hund } lief": vectors["entity 1"], "Katze: Die { Katze } schlief": vectors["entity 4"]}
-    outcome = entity_linking(get_task("mewsli_x"), "test", "de", _local(root), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    outcome = entity_linking(protocol_sets(get_task("mewsli_x"), "de", _local(root), FixedEmbedder(vectors)), "test")
     assert outcome.scores == {"map@20": pytest.approx((1 + 1 / 3) / 2 * 100)}
     assert json.loads(outcome.predictions) == {"m1": ["Q1", "Q2", "Q3", "Q4"], "m2": ["Q4", "Q3", "Q2", "Q1"]}
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "tatoeba").is_dir(), reason="shared Tatoeba files not present")
 def test_real_tatoeba_with_a_tiny_encoder(tiny_model: Path) -> None:
-    outcome = tatoeba(get_task("tatoeba"), "test", "sw", _local(SHARED_DATA / "tatoeba"), _embedder(tiny_model, 1))
+    outcome = tatoeba(
+        protocol_sets(get_task("tatoeba"), "sw", _local(SHARED_DATA / "tatoeba"), _embedder(tiny_model, 1)), "test"
+    )
     lines = outcome.predictions.splitlines()
     assert len(lines) == 390 and all(0 <= int(line) < 390 for line in lines)  # SOURCE.md: 390 Swahili pairs
     assert 0.0 <= outcome.scores["accuracy"] <= 100.0
+
+
+# --- features: the kind's featurizer and the feature cache -----------------------------------------------------------
+
+
+def test_retrieval_features_are_the_direct_tokenizer_calls(tiny_model: Path) -> None:
+    # single texts (Tatoeba's, LAReQA's questions) are truncated to max_length; a side with contexts (LAReQA's
+    # sentences in their paragraphs) is encoded as pairs, longest_first, an item without one paired with ""
+    tokenizer = load_encoder(str(tiny_model))[1]
+    words = " ".join(LANGUAGE_WORDS["en"])
+    queries = (RetrievalItem("q0", "cat dog"), RetrievalItem("q1", f"{words} {words}"), RetrievalItem("q2", "sun"))
+    candidates = (
+        RetrievalItem("c0", "the sun", f"the sun {words}"),
+        RetrievalItem("c1", f"{words} tree", "tree"),
+        RetrievalItem("c2", "book"),
+    )
+    example = RetrievalExample("set", queries, candidates, (("q0", "c0"),))
+    features = RETRIEVAL.featurize([example], tokenizer, [], RETRIEVAL.settings({"max_length": 12}), False)
+    ids = features.sequences["input_ids"]
+    direct_queries = tokenizer([q.text for q in queries], truncation=True, max_length=12)["input_ids"]
+    contexts = [c.context or "" for c in candidates]
+    pairs = tokenizer([c.text for c in candidates], contexts, truncation="longest_first", max_length=12)["input_ids"]
+    assert [ids[row] for row in side_rows(features, QUERIES)] == direct_queries
+    assert [ids[row] for row in side_rows(features, CANDIDATES)] == pairs
+    assert max(len(row) for row in direct_queries) == max(len(row) for row in pairs) == 12  # both truncated
+    assert features.scalars["side"] == [QUERIES] * 3 + [CANDIDATES] * 3 and features.scalars["index"] == [0, 1, 2] * 2
+    # only the token ids reach the encoder (no segment ids), with a mask of ones on the real tokens
+    assert [n for n, c in features.columns.items() if c.role == "input"] == ["input_ids"]
+    assert features.column("side").role == features.column("index").role == "meta"
+    batch = collate(features, [0, 3, 5], tokenizer.pad_token_id, with_targets=False)
+    assert set(batch) == {"input_ids", "attention_mask"}
+    lengths = [len(ids[row]) for row in (0, 3, 5)]
+    assert batch["attention_mask"].tolist() == [[int(k < n) for k in range(max(lengths))] for n in lengths]
+
+
+def _retrieval_config(task: str, model: Path, source: Path, languages: list[str], split: str = "test") -> dict:
+    data = {"max_length": 32, "eval_batch_size": 4, "max_eval_examples": 16}
+    return {
+        "task": task,
+        "split": split,
+        "languages": languages,
+        "data": data | {"retrieval_layer": None, "retrieval_pooling": "mean"},
+        "source": {"source": "local", "path": str(source)},
+        "trust_remote_code": False,
+        "model": {"name": str(model), "revision": None},
+    }
+
+
+def _phase_files(directory: Path) -> dict[str, str]:
+    return {str(p.relative_to(directory)): p.read_text() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_a_second_evaluation_of_the_same_sets_featurizes_nothing(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    featurized: list[tuple[str, ...]] = []
+    featurize = Retrieval.featurize
+
+    def counted(self: Retrieval, examples: list, *args: Any) -> Features:
+        featurized.append(tuple(e.guid for e in examples))
+        return featurize(self, examples, *args)
+
+    monkeypatch.setattr(Retrieval, "featurize", counted)
+    sentences = parallel_sentences("de", 14)
+    bucc_root = tmp_path / "bucc"
+    write_bucc(bucc_root, "de", "sample", sentences[:5], [english for _, english in sentences[10:]])
+    write_bucc(bucc_root, "de", "training", sentences[5:10], [])
+    configs = {
+        "tatoeba": _retrieval_config(
+            "tatoeba", tiny_model, write_tatoeba(tmp_path / "tatoeba", ["de", "fr"], 9), ["de", "fr"]
+        ),
+        "bucc2018": _retrieval_config("bucc2018", tiny_model, bucc_root, ["de"]),
+    }
+    cache = FeatureCache(tmp_path / "features")
+    first = {
+        name: run_eval_phase(c, tmp_path / "a" / name, None, cache, torch.device("cpu")) for name, c in configs.items()
+    }
+    # every set once, BUCC's dev set (its threshold) through the same path as the evaluated test set
+    assert featurized == [("tatoeba-de",), ("tatoeba-fr",), ("bucc2018-dev-de",), ("bucc2018-test-de",)]
+    featurized.clear()
+    again = {
+        name: run_eval_phase(c, tmp_path / "b" / name, None, cache, torch.device("cpu")) for name, c in configs.items()
+    }
+    assert featurized == [] and again == first
+    assert _phase_files(tmp_path / "a") == _phase_files(tmp_path / "b")
+    assert first["bucc2018"][0]["retrieval"]["threshold_split"] == "dev"
+    other = configs["tatoeba"] | {"data": configs["tatoeba"]["data"] | {"max_length": 8}}  # other features
+    run_eval_phase(other, tmp_path / "c", None, cache, torch.device("cpu"))
+    assert featurized == [("tatoeba-de",), ("tatoeba-fr",)]
+
+
+def test_lareqas_shared_pool_is_embedded_once_per_phase(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each language's set is featurized (and cached) on its own, but the memo of the phase embeds the pool of all
+    # languages' sentences once: the second language runs only its questions
+    root = write_xquad_r(tmp_path / "xquad_r", list(LAREQA_LANGUAGES), questions=3)
+    embedded: list[int] = []
+    forward = retrieval.forward_batches
+
+    def counted(model: Any, head: str, features: Features, batches: list[list[int]], *args: Any) -> Any:
+        embedded.append(sum(len(batch) for batch in batches))
+        return forward(model, head, features, batches, *args)
+
+    monkeypatch.setattr(retrieval, "forward_batches", counted)
+    config = _retrieval_config("lareqa", tiny_model, root, ["de", "en"])
+    rows = run_eval_phase(config, tmp_path / "phase", None, FeatureCache(tmp_path / "features"), torch.device("cpu"))
+    assert [(r["language"], r["metric"]) for r in rows] == [("de", "map@20"), ("en", "map@20")]
+    [de], [en] = (get_task("lareqa").read("test", language, _local(root)) for language in ("de", "en"))
+    assert de.candidates == en.candidates
+
+    def distinct(items: tuple[RetrievalItem, ...]) -> int:
+        return len({(item.text, item.context) for item in items})
+
+    assert embedded == [distinct(de.queries), distinct(de.candidates), distinct(en.queries)]
+
+
+def test_retrieval_evaluation_resumes_a_partial_run_directory(tiny_model: Path, tmp_path: Path) -> None:
+    # a language finished before the upgrade keeps its record ({"scores", "retrieval"}) and is not evaluated again
+    config = _retrieval_config(
+        "tatoeba", tiny_model, write_tatoeba(tmp_path / "tatoeba", ["de", "fr"], 9), ["de", "fr"]
+    )
+    phase = tmp_path / "phase"
+    settings = {"layer": 1, "num_layers": 2, "pooling": "mean"}
+    (phase / "languages").mkdir(parents=True)
+    (phase / "languages" / "de.json").write_text(json.dumps({"scores": {"accuracy": 12.5}, "retrieval": settings}))
+    rows = run_eval_phase(config, phase, None, FeatureCache(tmp_path / "features"), torch.device("cpu"))
+    assert [(r["language"], r["metric"], r["retrieval"]) for r in rows] == [
+        ("de", "accuracy", settings),
+        ("fr", "accuracy", settings),
+    ]
+    assert rows[0]["value"] == 12.5
+    assert sorted(p.name for p in (phase / "predictions" / "tatoeba").iterdir()) == ["test-fr.tsv"]
+    record = json.loads((phase / "languages" / "fr.json").read_text())
+    assert set(record) == {"scores", "retrieval"} and record["scores"]["accuracy"] == rows[1]["value"]
+
+
+def test_retrieval_of_an_adapter_artefact_is_refused_before_loading(tmp_path: Path) -> None:
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    (parent / SETUP_JSON).write_text("{}")
+    config = _retrieval_config("tatoeba", tmp_path / "no-model", tmp_path, ["de"])
+    with pytest.raises(XstiltsError, match="'tatoeba': retrieval evaluation of an adapter artefact is not supported"):
+        run_eval_phase(config, tmp_path / "phase", parent, FeatureCache(tmp_path / "features"), torch.device("cpu"))
 
 
 # --- the plan and a run ----------------------------------------------------------------------------------------------

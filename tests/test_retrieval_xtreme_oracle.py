@@ -12,10 +12,9 @@ import pytest
 
 from tests import xtreme_oracle
 from tests.builders import local
-from tests.retrieval_files import FixedEmbedder, parallel_sentences, write_bucc, write_tatoeba
+from tests.retrieval_files import FixedEmbedder, parallel_sentences, protocol_sets, write_bucc, write_tatoeba
 from xstilts.data.examples import RetrievalExample, RetrievalItem
-from xstilts.evaluation.retrieval import mine, nearest, normalize
-from xstilts.evaluation.retrieval_phase import _mined_candidates, bucc, tatoeba
+from xstilts.evaluation.retrieval import EmbeddedSet, _mined_candidates, bucc, mine, nearest, normalize, tatoeba
 from xstilts.metrics.bucc import best_threshold, bucc_f1, candidate_scores
 from xstilts.metrics.retrieval import tatoeba_accuracy
 from xstilts.tasks.registry import get_task
@@ -118,7 +117,7 @@ def _oracle_candidates(data: RetrievalExample, embed: FixedEmbedder) -> dict[tup
 def test_mined_candidates_are_read_candidate2score(seed: int) -> None:
     data, embed, x_texts, _ = _bucc_set(seed)
     expected = _oracle_candidates(data, embed)
-    ours = candidate_scores(_mined_candidates(data, embed))  # type: ignore[arg-type]
+    ours = candidate_scores(_mined_candidates(EmbeddedSet(data, embed)))
     assert list(ours) == list(expected)
     assert list(ours.values()) == pytest.approx(list(expected.values()), rel=1e-5)
     # the texts without an id never reach the candidates
@@ -182,7 +181,7 @@ def test_threshold_past_the_last_candidate_is_the_last_score() -> None:
 def test_threshold_and_f1_of_mined_pairs_are_xtremes(seed: int) -> None:
     data, embed, _, _ = _bucc_set(seed)
     expected = _oracle_candidates(data, embed)
-    candidates = _mined_candidates(data, embed)  # type: ignore[arg-type]
+    candidates = _mined_candidates(EmbeddedSet(data, embed))
     threshold = best_threshold(candidates, data.gold)
     assert threshold == pytest.approx(xtreme_oracle.bucc_optimize(expected, data.gold), rel=1e-5)
     scores = bucc_f1(candidates, data.gold, threshold)
@@ -223,7 +222,7 @@ def test_bucc_protocol_is_xtremes_pipeline(tmp_path: Path) -> None:
         vectors[english] = vectors[source] + (0.5 + 0.1 * (rank % 20)) * rng.normal(size=DIM)
     vectors |= {english: rng.normal(size=DIM) for english in noise}
     embed = FixedEmbedder(vectors)
-    outcome = bucc(get_task("bucc2018"), "test", "de", local(tmp_path), embed)  # type: ignore[arg-type]
+    outcome = bucc(protocol_sets(get_task("bucc2018"), "de", local(tmp_path), embed), "test")
     dev_scores, dev_gold = _oracle_bucc_split(tmp_path, "sample", embed)
     test_scores, test_gold = _oracle_bucc_split(tmp_path, "training", embed)
     threshold = xtreme_oracle.bucc_optimize(dev_scores, dev_gold)
@@ -259,7 +258,7 @@ def test_tatoeba_protocol_is_nearest_neighbour_accuracy_in_xtremes_label_space(t
     english = rng.normal(size=(n, DIM))
     sources = english + rng.uniform(0.3, 1.6, size=(n, 1)) * rng.normal(size=(n, DIM))
     vectors = {e: english[i] for i, (_, e) in enumerate(pairs)} | {s: sources[i] for i, (s, _) in enumerate(pairs)}
-    outcome = tatoeba(get_task("tatoeba"), "test", "de", local(tmp_path), FixedEmbedder(vectors))  # type: ignore[arg-type]
+    outcome = tatoeba(protocol_sets(get_task("tatoeba"), "de", local(tmp_path), FixedEmbedder(vectors)), "test")
     found = xtreme_oracle.similarity_search(english, sources)  # queries: the source sentences (xx -> en)
     by_text = sorted(range(n), key=lambda i: pairs[i][1].strip())
     line = {original: position for position, original in enumerate(by_text)}

@@ -43,8 +43,9 @@ def training_batches(
     return batches
 
 
-def evaluation_batches(lengths: np.ndarray, batch_size: int) -> list[list[int]]:
-    order = np.argsort(-lengths, kind="stable")
+def evaluation_batches(lengths: np.ndarray, batch_size: int, longest_first: bool = True) -> list[list[int]]:
+    """Consecutive batches of the rows sorted by length (a stable sort), longest or shortest first."""
+    order = np.argsort(-lengths if longest_first else lengths, kind="stable")
     return [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
 
 

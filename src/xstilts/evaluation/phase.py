@@ -1,7 +1,13 @@
-"""The evaluation phase: the target-trained model on every language of the target task, zero-shot.
+"""The evaluation phase: the target-trained model on every language of the target task, zero-shot; one loop for
+every kind. The kind decides how the model is built and how a language is scored: with the trained head of the
+parent phase (:class:`~xstilts.evaluation.scoring.HeadScorer`), or, for retrieval, with the parent's encoder (or
+the pretrained model) and a parameter-free embedding head (``evaluation.retrieval``). Every set's features come
+through the kind's featurizer and the feature cache (:class:`~xstilts.evaluation.scoring.LanguageData`).
 
-Each language's metrics and predictions are written as soon as they are known, so an interrupted
-evaluation resumes with the languages it had not finished.
+Each language's metrics and predictions are written as soon as they are known, so an interrupted evaluation
+resumes with the languages it had not finished. A language's record is its scores, or, for a kind that records
+details with them (retrieval: its settings), ``{"scores": ..., <detail>: ...}``; each detail is added to every
+metric row.
 """
 
 from __future__ import annotations
@@ -9,18 +15,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
-from xstilts.evaluation.retrieval_phase import run_retrieval_eval
-from xstilts.evaluation.scoring import score_set
-from xstilts.kinds.base import Kind
+from xstilts.evaluation.retrieval import retrieval_evaluation
+from xstilts.evaluation.scoring import HeadScorer, LanguageData, Outcome
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
-from xstilts.tasks.loading import load_examples, load_features
+from xstilts.models.multitask import MultiTaskModel
+from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
 
 LANGUAGE_ADAPTERS_JSON = "language_adapters.json"
@@ -31,39 +38,45 @@ def run_eval_phase(
 ) -> list[dict[str, Any]]:
     """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
     task = get_task(config["task"])
-    if task.kind is RETRIEVAL:  # no head: pooled embeddings of the encoder
-        return run_retrieval_eval(config, task, phase_dir, parent_dir, device)
-    if parent_dir is None:
-        raise XstiltsError(f"task {task.name!r}: evaluation needs a trained parent phase")
     split, data, source = config["split"], config["data"], DataSource(**config["source"])
-    model, tokenizer = load_phase_model(parent_dir, config["trust_remote_code"])
+    build = retrieval_evaluation if task.kind is RETRIEVAL else _head_evaluation
+    model, tokenizer, scorer = build(config, task, parent_dir, device)
     model.to(device)
-    labels = model.head_specs[task.name].get("labels", list(task.labels))
     metrics: list[dict[str, Any]] = []
     for language in tqdm(config["languages"], desc=f"evaluate {task.name}", unit="lang", leave=False):
         done = phase_dir / "languages" / f"{language}.json"
         if not done.exists():
             _record_language_adapter(phase_dir, language, use_language(model, language))
-            examples = load_examples(task, split, language, source, data["max_eval_examples"])
-            features = load_features(task, split, language, source, examples, labels, tokenizer, data, False, cache)
-            scores, predictions = score_set(
-                model,
-                task.name,
-                task,
-                labels,
-                examples,
-                features,
-                data,
-                language,
-                tokenizer.pad_token_id,
-                device,
-                language,
+            outcome = scorer(LanguageData(task, language, source, scorer.labels, tokenizer, data, cache), split)
+            _write_predictions(phase_dir / "predictions" / task.name, split, language, outcome)
+            atomic_write_json(
+                done, {"scores": outcome.scores, **outcome.details} if outcome.details else outcome.scores
             )
-            _write_predictions(phase_dir / "predictions" / task.name, split, language, task.kind, examples, predictions)
-            atomic_write_json(done, scores)
-        for metric, value in read_json(done).items():
-            metrics.append({"task": task.name, "language": language, "split": split, "metric": metric, "value": value})
+        metrics += _metric_rows(task.name, language, split, read_json(done))
     return metrics
+
+
+def _head_evaluation(
+    config: dict[str, Any], task: Task, parent_dir: Path | None, device: torch.device
+) -> tuple[MultiTaskModel, Any, HeadScorer]:
+    """(model, tokenizer, scorer): the parent phase's model with its heads; the task's head scores."""
+    if parent_dir is None:
+        raise XstiltsError(f"task {task.name!r}: evaluation needs a trained parent phase")
+    model, tokenizer = load_phase_model(parent_dir, config["trust_remote_code"])
+    labels = model.head_specs[task.name].get("labels", list(task.labels))
+    return model, tokenizer, HeadScorer(model, task, labels, tokenizer.pad_token_id, device)
+
+
+def _metric_rows(task: str, language: str, split: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per metric of a language's record, with the record's details (flat scores have none)."""
+    details: dict[str, Any] = {}
+    if isinstance(record.get("scores"), dict):
+        details = {key: value for key, value in record.items() if key != "scores"}
+        record = record["scores"]
+    return [
+        {"task": task, "language": language, "split": split, "metric": metric, "value": value} | details
+        for metric, value in record.items()
+    ]
 
 
 def _record_language_adapter(phase_dir: Path, language: str, used: str | None) -> None:
@@ -76,9 +89,6 @@ def _record_language_adapter(phase_dir: Path, language: str, used: str | None) -
     atomic_write_json(path, {**record, language: used})
 
 
-def _write_predictions(
-    directory: Path, split: str, language: str, kind: Kind, examples: list[Any], predictions: dict[str, Any]
-) -> None:
-    """XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``, in the kind's format."""
-    path = directory / f"{split}-{language}.{kind.prediction_extension}"
-    atomic_write_text(path, kind.render(examples, predictions))
+def _write_predictions(directory: Path, split: str, language: str, outcome: Outcome) -> None:
+    """XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``, in the kind's (or the protocol's) format."""
+    atomic_write_text(directory / f"{split}-{language}.{outcome.extension}", outcome.predictions)

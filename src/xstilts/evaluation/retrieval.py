@@ -1,4 +1,5 @@
-"""Retrieval building blocks: batched sentence embedding, cosine nearest neighbours, and BUCC margin mining.
+"""Retrieval evaluation: cosine search and BUCC margin mining over the pooled embeddings of the retrieval head
+(``xstilts.kinds.retrieval``), remembered for the phase, and each task's protocol (search, metric, prediction file).
 
 Search uses faiss (``IndexFlatIP``, exact) when it is installed and numpy otherwise; both are exact inner products
 of L2-normalised vectors and list exact ties lowest index first, so they return the same neighbours (up to float32
@@ -14,19 +15,48 @@ As ``mine_bitext`` does (``text_load_unify(..., unify=True)`` and ``unique_embed
 made distinct by exact text before the search (:func:`unique_rows`): a sentence listed twice would otherwise fill
 two of its translation's 4 neighbour slots, lower the neighbourhood means and change the margins. Equal texts have
 equal embeddings, so the first row of each text stands for all of them.
+
+The model is the parent phase's encoder (an intermediate or SQuAD-trained artefact) or, for a baseline evaluated
+without any training, the pretrained model, with the parameter-free retrieval head. Each task's protocol (keyed by
+its ``metric``) gets its language's sets through the evaluation loop (:class:`~xstilts.evaluation.scoring.
+LanguageData`: the kind's features, from the feature cache), embeds, searches, scores and renders predictions in
+XTREME's submission layout. Every result carries the ``retrieval`` settings it was measured with (layer, pooling;
+BUCC's threshold), since the scores depend on them as much as on the weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import functools
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from xstilts.data.examples import RetrievalItem
-from xstilts.models.pooling import Pooling, layer_embeddings
+from xstilts.data.batching import evaluation_batches
+from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
+from xstilts.data.features import Features
+from xstilts.errors import XstiltsError
+from xstilts.evaluation.predict import forward_batches
+from xstilts.evaluation.scoring import LanguageData, Outcome
+from xstilts.kinds.retrieval import CANDIDATES, QUERIES, RETRIEVAL, side_rows
+from xstilts.metrics.bucc import (
+    best_threshold,
+    bucc_f1,
+    candidate_scores,
+    candidates_from_sentences,
+    sentence_ids,
+)
+from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
+from xstilts.models.adapters import is_adapter_artefact
+from xstilts.models.encoder import load_encoder
+from xstilts.models.multitask import MultiTaskModel
+from xstilts.models.pooling import resolve_layer
+from xstilts.tasks.base import Split, Task
 
 MARGIN_NEIGHBOURS = 4
 _CHUNK = 4096  # query rows per numpy similarity block: bounds memory at chunk × pool floats
@@ -132,48 +162,206 @@ def _mine(x: np.ndarray, y: np.ndarray, k: int) -> list[tuple[float, int, int]]:
     return pairs
 
 
-@dataclass
-class Embedder:
-    """Pooled embeddings of retrieval items with one encoder, layer and pooling; items are tokenized once, run
-    in length order with dynamic padding, and remembered by (text, context) so a pool shared by several
-    languages' evaluations (LAReQA's) is embedded once per phase."""
+# --- embeddings ------------------------------------------------------------------------------------------------------
 
-    encoder: Any
-    tokenizer: Any
-    layer: int
-    pooling: Pooling
-    max_length: int
-    batch_size: int
-    device: torch.device
-    memo: dict[tuple[str, str | None], np.ndarray] = field(default_factory=dict)
+EMBED_CHUNK = 20_000  # items new to the memo per length-sorted run
 
-    def __call__(self, items: Sequence[RetrievalItem]) -> np.ndarray:
-        todo = list(
-            dict.fromkeys((item.text, item.context) for item in items if (item.text, item.context) not in self.memo)
-        )
-        for start in range(0, len(todo), 20_000):
-            self._embed(todo[start : start + 20_000])
-        hidden = self.encoder.config.hidden_size
+
+class Embeddings:
+    """Pooled embeddings of retrieval items by the model's retrieval head, remembered by (text, context) for the
+    whole phase, so a pool shared by several languages' sets (LAReQA's) is embedded once. The items new to the
+    memo are embedded in runs of :data:`EMBED_CHUNK`, each sorted by length (shortest first) into batches of
+    ``batch_size``, at full precision: the batches are what retrieval has always embedded, hence the same floats."""
+
+    def __init__(self, model: Any, head: str, pad_id: int, batch_size: int, device: torch.device) -> None:
+        self.model, self.head, self.pad_id, self.batch_size, self.device = model, head, pad_id, batch_size, device
+        self.memo: dict[tuple[str, str | None], np.ndarray] = {}
+
+    def side(self, features: Features, items: Sequence[RetrievalItem], side: int) -> np.ndarray:
+        """The embeddings of one side's items of a set whose features are ``features``."""
+        return self(items, features, side_rows(features, side))
+
+    def __call__(self, items: Sequence[RetrievalItem], features: Features, rows: Sequence[int]) -> np.ndarray:
+        """The embeddings of ``items``, whose tokens are the feature rows ``rows``."""
+        todo: dict[tuple[str, str | None], int] = {}
+        for item, row in zip(items, rows, strict=True):
+            if (item.text, item.context) not in self.memo:
+                todo.setdefault((item.text, item.context), row)
+        keys = {row: key for key, row in todo.items()}
+        new, lengths = list(todo.values()), features.lengths()
+        for start in range(0, len(new), EMBED_CHUNK):
+            chunk = new[start : start + EMBED_CHUNK]
+            order = evaluation_batches(lengths[chunk], self.batch_size, longest_first=False)
+            batches = [[chunk[i] for i in batch] for batch in order]
+            outputs = forward_batches(
+                self.model, self.head, features, batches, self.pad_id, self.device, f"embed {self.head}", False
+            )
+            for indices, vectors in outputs:
+                for row, vector in zip(indices, vectors, strict=True):
+                    self.memo[keys[row]] = vector
         if not items:
-            return np.zeros((0, hidden), np.float32)
+            return np.zeros((0, self.model.encoder.config.hidden_size), np.float32)
         return np.stack([self.memo[(item.text, item.context)] for item in items])
 
-    def _embed(self, keys: list[tuple[str, str | None]]) -> None:
-        if not keys:
-            return
-        texts = [text for text, _ in keys]
-        contexts = [context for _, context in keys]
-        options = {"max_length": self.max_length, "return_attention_mask": True}
-        if any(context is not None for context in contexts):
-            encoded = self.tokenizer(texts, [c or "" for c in contexts], truncation="longest_first", **options)
-        else:
-            encoded = self.tokenizer(texts, truncation=True, **options)
-        order = sorted(range(len(keys)), key=lambda i: len(encoded["input_ids"][i]))
-        self.encoder.eval()
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            features = [{name: encoded[name][i] for name in ("input_ids", "attention_mask")} for i in rows]
-            batch = {k: v.to(self.device) for k, v in self.tokenizer.pad(features, return_tensors="pt").items()}
-            vectors = layer_embeddings(self.encoder, batch, self.layer, self.pooling).float().cpu().numpy()
-            for i, vector in zip(rows, vectors, strict=True):
-                self.memo[keys[i]] = vector
+
+@dataclass(frozen=True)
+class EmbeddedSet:
+    """A language's retrieval set and how its sides are embedded: ``embed(items, side)``, in a run the phase's
+    :class:`Embeddings` over the set's features."""
+
+    example: RetrievalExample
+    embed: Callable[[Sequence[RetrievalItem], int], np.ndarray]
+
+    def queries(self) -> np.ndarray:
+        return self.embed(self.example.queries, QUERIES)
+
+    def candidates(self) -> np.ndarray:
+        return self.embed(self.example.candidates, CANDIDATES)
+
+
+def one_set(task: Task, examples: Sequence[Example]) -> RetrievalExample:
+    if len(examples) != 1 or not isinstance(examples[0], RetrievalExample):
+        raise XstiltsError(f"task {task.name!r}: a retrieval reader must return one retrieval set per language")
+    return examples[0]
+
+
+# A protocol scores one language: it loads the sets it needs by split (the evaluated one, BUCC also ``dev``).
+Sets = Callable[[Split], EmbeddedSet]
+
+
+# --- protocols -------------------------------------------------------------------------------------------------------
+
+
+def sorted_positions(texts: Sequence[str]) -> list[int]:
+    """Each text's line in XTREME's Tatoeba English file: ``utils_preprocess.py``'s ``tatoeba_preprocess`` writes
+    the stripped English sentences sorted by text (a stable sort: equal texts keep their order, duplicates stay),
+    and the test labels index that file."""
+    order = sorted(range(len(texts)), key=lambda i: texts[i].strip())
+    positions = [0] * len(texts)
+    for line, i in enumerate(order):
+        positions[i] = line
+    return positions
+
+
+def tatoeba(sets: Sets, split: Split) -> Outcome:
+    """Each query's cosine nearest neighbour in the pool; accuracy against the gold index (XTREME's Tatoeba). The
+    prediction file gives, per query, the predicted English sentence's line in XTREME's sorted English file
+    (:func:`sorted_positions`), the index space of XTREME's labels; the accuracy is the same in either space."""
+    embedded = sets(split)
+    data = embedded.example
+    found = nearest(normalize(embedded.queries()), normalize(embedded.candidates()))
+    position = {candidate.id: i for i, candidate in enumerate(data.candidates)}
+    gold = dict(data.gold)
+    predicted = [int(i) for i in found]
+    scores = tatoeba_accuracy(predicted, [position[gold[query.id]] for query in data.queries])
+    lines = sorted_positions([candidate.text for candidate in data.candidates])
+    return Outcome(scores, "tsv", "".join(f"{lines[i]}\n" for i in predicted))
+
+
+def _mined_candidates(embedded: EmbeddedSet) -> list[tuple[str, str, float]]:
+    """Mined (source id, target id, margin) as XTREME's BUCC evaluation sees them: each side's distinct texts mined
+    (``mine_bitext``), the pairs of texts mapped back to ids, texts that occur twice on a side left out
+    (``read_sent2id`` in ``bucc_eval``)."""
+    sources, targets = embedded.example.queries, embedded.example.candidates
+    x_keys, y_keys = [s.text for s in sources], [t.text for t in targets]
+    pairs = mine(embedded.queries(), embedded.candidates(), x_keys=x_keys, y_keys=y_keys)
+    scored = [(score, sources[i].text, targets[j].text) for score, i, j in pairs]
+    source_ids = sentence_ids([s.id for s in sources], [s.text for s in sources])
+    target_ids = sentence_ids([t.id for t in targets], [t.text for t in targets])
+    return candidates_from_sentences(scored, source_ids, target_ids)
+
+
+def bucc(sets: Sets, split: Split) -> Outcome:
+    """Margin mining on the labelled ``dev`` (BUCC sample) split picks the F1-best threshold; the same mining on
+    ``split`` keeps the pairs scoring at least that threshold."""
+    dev = sets("dev")
+    threshold = best_threshold(_mined_candidates(dev), dev.example.gold)
+    embedded = dev if split == "dev" else sets(split)
+    candidates = _mined_candidates(embedded)
+    extracted = [pair for pair, score in candidate_scores(candidates).items() if score >= threshold]
+    return Outcome(
+        bucc_f1(candidates, embedded.example.gold, threshold),
+        "tsv",
+        "".join(f"{s}\t{t}\n" for s, t in extracted),
+        {"threshold": threshold, "threshold_split": "dev"},
+    )
+
+
+def _rankings(embedded: EmbeddedSet) -> dict[str, list[str]]:
+    """The top 20 candidate ids by cosine similarity, best first, for each query id."""
+    _, indices = top_k(normalize(embedded.queries()), normalize(embedded.candidates()), TOP_K)
+    data = embedded.example
+    return {q.id: [data.candidates[int(i)].id for i in row] for q, row in zip(data.queries, indices, strict=True)}
+
+
+def ranked(sets: Sets, split: Split) -> Outcome:
+    """The pool ranked by cosine similarity for each query, top 20; mAP@20 over the gold items (LAReQA)."""
+    embedded = sets(split)
+    rankings = _rankings(embedded)
+    golds: dict[str, set[str]] = defaultdict(set)
+    for query_id, candidate_id in embedded.example.gold:
+        golds[query_id].add(candidate_id)
+    queries = embedded.example.queries
+    scores = mean_average_precision(list(rankings.values()), [golds[q.id] for q in queries], TOP_K)
+    return Outcome(scores, "json", json.dumps(rankings, ensure_ascii=False, indent=1) + "\n")
+
+
+def entity_linking(sets: Sets, split: Split) -> Outcome:
+    """Mewsli-X: the top 20 entities by cosine similarity for each mention; MRR@20 against its one gold entity,
+    reported as mAP@20 as XTREME-R does (``utils_mewslix.py``'s ``evaluate``)."""
+    embedded = sets(split)
+    rankings = _rankings(embedded)
+    gold = dict(embedded.example.gold)
+    scores = mean_reciprocal_rank(list(rankings.values()), [{gold[q.id]} for q in embedded.example.queries], TOP_K)
+    return Outcome({f"map@{TOP_K}": scores[f"mrr@{TOP_K}"]}, "json", json.dumps(rankings, indent=1) + "\n")
+
+
+# task.metric -> protocol(sets, split)
+PROTOCOLS: dict[str, Callable[[Sets, Split], Outcome]] = {
+    "tatoeba_accuracy": tatoeba,
+    "bucc_f1": bucc,
+    "map@20": ranked,
+    "mewslix_map20": entity_linking,
+}
+
+
+@dataclass
+class RetrievalScorer:
+    """A language's retrieval sets through the task's protocol; ``settings`` (layer, depth, pooling) go into the
+    record with the protocol's own details (BUCC's threshold)."""
+
+    task: Task
+    embeddings: Embeddings
+    settings: dict[str, Any]
+    labels: Sequence[str] = ()
+
+    def __call__(self, data: LanguageData, split: Split) -> Outcome:
+        def sets(which: Split) -> EmbeddedSet:
+            examples = data.examples(which)
+            example = one_set(self.task, examples)
+            return EmbeddedSet(example, functools.partial(self.embeddings.side, data.features(which, examples)))
+
+        outcome = PROTOCOLS[self.task.metric](sets, split)
+        return replace(outcome, details={"retrieval": {**self.settings, **outcome.details}})
+
+
+def retrieval_evaluation(
+    config: dict[str, Any], task: Task, parent_dir: Path | None, device: torch.device
+) -> tuple[MultiTaskModel, Any, RetrievalScorer]:
+    """(model, tokenizer, scorer): the parent's encoder, or the pretrained model for a baseline without a parent,
+    with the task's retrieval head reading the configured (or the task's default) layer."""
+    data, trust = config["data"], config["trust_remote_code"]
+    if parent_dir is not None and is_adapter_artefact(parent_dir):
+        # Which adapters to activate without a task head is a choice xstilts does not make for the user yet.
+        raise XstiltsError(f"task {task.name!r}: retrieval evaluation of an adapter artefact is not supported")
+    if parent_dir is not None:
+        encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
+    else:
+        encoder, tokenizer = load_encoder(config["model"]["name"], config["model"]["revision"], trust_remote_code=trust)
+    num_layers = encoder.config.num_hidden_layers
+    layer = resolve_layer(data["retrieval_layer"], num_layers, task.retrieval_layers)
+    options = RETRIEVAL.head_type.options(data) | {"layer": layer}
+    model = MultiTaskModel(encoder, {task.name: {"kind": RETRIEVAL.name, "num_labels": 0, "options": options}})
+    embeddings = Embeddings(model, task.name, tokenizer.pad_token_id, data["eval_batch_size"], device)
+    settings = {"layer": layer, "num_layers": num_layers, "pooling": options["pooling"]}
+    return model, tokenizer, RetrievalScorer(task, embeddings, settings, list(task.labels))

@@ -1,17 +1,66 @@
 """Retrieval (Tatoeba, BUCC, LAReQA, Mewsli-X): pooled sentence embeddings of one encoder layer, searched by cosine
-similarity. The layer and the pooling are explicit data settings, recorded with every result."""
+similarity. The layer and the pooling are explicit data settings (head options), recorded with every result.
+
+A retrieval example is a whole set of one language (its queries and the pool searched), so one example becomes one
+feature row per item: the queries' rows, then the candidates'; ``side`` and ``index`` (``meta`` columns) say which
+item a row is. Each side is tokenized as one batch: single texts truncated to ``max_length``, or, when an item of
+the side has a context (LAReQA's answer sentence in its paragraph), every item as the pair (text, context) with
+``longest_first`` truncation. Only the token ids enter the features: the encoder gets no segment ids (retrieval
+has always embedded with the model's default ones) and an attention mask of ones on the real tokens (``collate``).
+What is done with the embeddings (search, the task's protocol and metric) is the evaluation's
+(``xstilts.evaluation.retrieval``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from xstilts.data.examples import RetrievalExample
+from xstilts.data.examples import RetrievalExample, RetrievalItem
+from xstilts.data.features import PAD_TOKEN, Column, Features
 from xstilts.kinds.base import Kind, register_kind
 from xstilts.models.heads import ENCODER_INPUTS, Head
 from xstilts.models.pooling import layer_embeddings
+
+QUERIES, CANDIDATES = 0, 1  # the values of the ``side`` column
+
+
+def tokenize_side(items: Sequence[RetrievalItem], tokenizer: Any, max_length: int) -> list[list[int]]:
+    """The token ids of one side's items, as one batch (pairs for all when any item has a context)."""
+    texts = [item.text for item in items]
+    if any(item.context is not None for item in items):
+        contexts = [item.context or "" for item in items]
+        return tokenizer(texts, contexts, truncation="longest_first", max_length=max_length)["input_ids"]
+    return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+
+
+def featurize_retrieval(examples: Sequence[RetrievalExample], tokenizer: Any, max_length: int) -> Features:
+    features = Features(
+        sequences={"input_ids": []},
+        scalars={"example_index": [], "side": [], "index": []},
+        columns={"input_ids": Column("input", PAD_TOKEN)},
+    )
+    for k, example in enumerate(examples):
+        for side, items in ((QUERIES, example.queries), (CANDIDATES, example.candidates)):
+            features.sequences["input_ids"] += tokenize_side(items, tokenizer, max_length) if items else []
+            features.scalars["example_index"] += [k] * len(items)
+            features.scalars["side"] += [side] * len(items)
+            features.scalars["index"] += list(range(len(items)))
+    return features
+
+
+def side_rows(features: Features, side: int, example_index: int = 0) -> list[int]:
+    """The feature rows of one side of an example, in item order."""
+    scalars = features.scalars
+    rows = {
+        scalars["index"][row]: row
+        for row in range(len(features))
+        if scalars["side"][row] == side and scalars["example_index"][row] == example_index
+    }
+    return [rows[index] for index in range(len(rows))]
 
 
 class EmbeddingHead(Head):
@@ -35,6 +84,11 @@ class Retrieval(Kind):
     example_type = RetrievalExample
     head_type = EmbeddingHead
     own_data_fields = ("retrieval_layer", "retrieval_pooling")
+
+    def featurize(
+        self, examples: Sequence[Any], tokenizer: Any, labels: Sequence[str], settings: Any, training: bool
+    ) -> Features:
+        return featurize_retrieval(examples, tokenizer, settings.max_length)
 
 
 RETRIEVAL = register_kind(Retrieval())
