@@ -173,3 +173,25 @@ def test_results_rebuild_a_missing_store_from_phase_directories(finished_run: tu
     assert result.exit_code == 0, result.output
     rebuilt = result.output[result.output.index("[") :]
     assert json.loads(rebuilt) == json.loads(before.output)
+
+
+def test_a_mix_selects_on_the_mean_of_its_members_dev_scores(finished_run: tuple[Path, str]) -> None:
+    """The mix's selection score, per epoch, is the unweighted mean of each member's own selection metric on its
+    English dev set: MNLI accuracy and SQuAD F1 (not exact match); the best epoch is the one with the best mean."""
+    root, _ = finished_run
+    records = [json.loads(p.read_text()) for p in (root / "run" / "phases").glob("*/phase.json")]
+    mix = next(r for r in records if r["role"] == "intermediate" and r["variant"] == "mnli+squad_v1")
+    history = mix["training"]["history"]
+    assert len(history) == 2
+    for epoch in history:
+        dev = epoch["dev"]
+        assert set(dev) == {"mnli/accuracy", "squad_v1/exact_match", "squad_v1/f1"}
+        assert epoch["selection_score"] == pytest.approx((dev["mnli/accuracy"] + dev["squad_v1/f1"]) / 2)
+    # the members disagree, so selecting on one of them, on the larger one, or on every metric would show
+    assert all(len({e["dev"]["mnli/accuracy"], e["dev"]["squad_v1/f1"]}) == 2 for e in history)
+    assert any(e["dev"]["squad_v1/exact_match"] != e["dev"]["squad_v1/f1"] for e in history)
+    scores = [e["selection_score"] for e in history]
+    best = mix["training"]["best"]
+    assert best["selection_score"] == max(scores) and best["epoch"] == scores.index(max(scores)) + 1
+    stored = {(m["task"], m["metric"]): m["value"] for m in mix["metrics"]}
+    assert stored == {tuple(key.split("/")): value for key, value in best["dev"].items()}
