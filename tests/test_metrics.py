@@ -7,12 +7,9 @@ without a prediction scores 0; totals in percent over every question.
 
 from __future__ import annotations
 
-import re
-import string
-from collections import Counter
-
 import pytest
 
+from tests.builders import reference_f1, reference_normalize
 from xstilts.data.examples import Answer, ClassificationExample, SpanExample
 from xstilts.metrics import METRICS
 from xstilts.metrics.accuracy import accuracy
@@ -79,23 +76,6 @@ def test_exact_match_and_f1(prediction, gold, exact, f1):
     assert f1_score(prediction, gold) == pytest.approx(f1)
 
 
-def _reference_normalize(text: str) -> str:
-    """The official v1.1 normaliser, written out step by step (lower, punctuation, articles, whitespace)."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def _reference_f1(prediction: str, gold: str) -> float:
-    p, g = _reference_normalize(prediction).split(), _reference_normalize(gold).split()
-    same = sum((Counter(p) & Counter(g)).values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(p), same / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
 STRINGS = [
     "The Broncos' defense",
     "Broncos defense",
@@ -120,12 +100,12 @@ STRINGS = [
 
 def test_agrees_with_reference_definition_on_all_pairs():
     for prediction in STRINGS:
-        assert normalize_answer(prediction) == _reference_normalize(prediction)
+        assert normalize_answer(prediction) == reference_normalize(prediction)
         for gold in STRINGS:
             assert exact_match_score(prediction, gold) == float(
-                _reference_normalize(prediction) == _reference_normalize(gold)
+                reference_normalize(prediction) == reference_normalize(gold)
             )
-            assert f1_score(prediction, gold) == pytest.approx(_reference_f1(prediction, gold))
+            assert f1_score(prediction, gold) == pytest.approx(reference_f1(prediction, gold))
 
 
 def test_squad_v1_aggregate():

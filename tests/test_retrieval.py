@@ -55,13 +55,13 @@ from xstilts.evaluation.retrieval import (
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
 from xstilts.kinds.retrieval import CANDIDATES, QUERIES, RETRIEVAL, Retrieval, featurize_retrieval, side_rows
-from xstilts.metrics.bucc import best_threshold, bucc_f1
 from xstilts.models.adapters import SETUP_JSON
 from xstilts.models.encoder import load_encoder
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.pooling import default_layer, pool, resolve_layer
 from xstilts.tasks.lareqa import LAREQA_LANGUAGES
 from xstilts.tasks.registry import get_task
+from xstilts.tasks.tatoeba import TATOEBA_CODES
 
 T = TypeVar("T")
 
@@ -347,6 +347,37 @@ def _bucc_vectors(pairs: list[tuple[str, str]], noise: list[str], seed: int) -> 
     return vectors
 
 
+def _read_bucc_side(path: Path) -> tuple[list[str], list[str]]:
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+    return [i for i, _ in rows], [text for _, text in rows]
+
+
+def _brute_force_bucc(
+    root: Path, split: str, vectors: dict[str, np.ndarray], threshold: float | None = None
+) -> tuple[float, set[tuple[str, str]], set[tuple[str, str]]]:
+    """Reads the written BUCC files itself, mines them with the loop-by-loop recipe (no sentence repeats here) and
+    either picks the threshold (``threshold=None``: every cut between two consecutive scores tried, the F1-best
+    one kept, the highest on a tie, set halfway to the next lower score as bucc_optimize does) or applies the one
+    given. Returns (threshold, extracted pairs, gold pairs)."""
+    source_ids, sources = _read_bucc_side(root / f"de-en.{split}.de")
+    target_ids, targets = _read_bucc_side(root / f"de-en.{split}.en")
+    gold = {(s, t) for s, t in (line.split("\t") for line in (root / f"de-en.{split}.gold").read_text().splitlines())}
+    mined = _brute_force_mine(np.stack([vectors[t] for t in sources]), np.stack([vectors[t] for t in targets]), 4)
+    scored = sorted(((score, (source_ids[i], target_ids[j])) for score, i, j in mined), reverse=True)
+
+    def f1(extracted: set[tuple[str, str]]) -> float:
+        correct = len(extracted & gold)
+        return 0.0 if correct == 0 else 2 * correct / (len(extracted) + len(gold))
+
+    if threshold is None:
+        cuts = [(f1({pair for _, pair in scored[: n + 1]}), -n) for n in range(len(scored))]
+        best_f1, minus_n = max(cuts)
+        n = -minus_n
+        assert best_f1 > 0
+        threshold = (scored[n][0] + scored[n + 1][0]) / 2 if n + 1 < len(scored) else scored[n][0]
+    return threshold, {pair for score, pair in scored if score >= threshold}, gold
+
+
 def test_bucc_threshold_is_chosen_on_the_sample_split_and_applied_to_test(tmp_path: Path) -> None:
     sentences = parallel_sentences("de", 16)
     dev_pairs, test_pairs = sentences[:6], sentences[6:14]
@@ -362,18 +393,33 @@ def test_bucc_threshold_is_chosen_on_the_sample_split_and_applied_to_test(tmp_pa
         gold = (root / "de-en.sample.gold").read_text().splitlines(keepends=True)
         (root / "de-en.sample.gold").write_text("".join(gold[:gold_count]))  # the labelled split decides
         outcomes[name] = bucc(protocol_sets(task, "de", _local(root), embed), "test")
-        [dev] = task.read("dev", "de", _local(root))
-        [test] = task.read("test", "de", _local(root))
-        threshold = best_threshold(_mined_candidates(EmbeddedSet(dev, embed)), dev.gold)
-        assert outcomes[name].details == {"threshold": threshold, "threshold_split": "dev"}
-        assert outcomes[name].scores == bucc_f1(_mined_candidates(EmbeddedSet(test, embed)), test.gold, threshold)
-        for line in outcomes[name].predictions.splitlines():
-            source, english = line.split("\t")
+        # the expected outcome, from the files and the vectors alone
+        threshold, _, _ = _brute_force_bucc(root, "sample", vectors)
+        _, extracted, test_gold = _brute_force_bucc(root, "training", vectors, threshold)
+        assert outcomes[name].details["threshold"] == pytest.approx(threshold, rel=1e-6)
+        assert outcomes[name].details["threshold_split"] == "dev"
+        predicted = {tuple(line.split("\t")) for line in outcomes[name].predictions.splitlines()}
+        assert len(predicted) == len(outcomes[name].predictions.splitlines())
+        assert predicted == extracted
+        correct = len(extracted & test_gold)
+        precision, recall = correct / len(extracted), correct / len(test_gold)
+        assert outcomes[name].scores == pytest.approx(
+            {
+                "precision": 100 * precision,
+                "recall": 100 * recall,
+                "f1": 100 * 2 * precision * recall / (precision + recall),
+            }
+        )
+        for source, english in predicted:
             assert source.startswith("de-") and english.startswith("en-")
     low, high = outcomes["all_gold"], outcomes["one_gold"]
     assert high.details["threshold"] > low.details["threshold"]
     assert len(high.predictions.splitlines()) < len(low.predictions.splitlines())
     assert low.scores["recall"] > high.scores["recall"]
+    # by hand: the dev cut with every gold pair labelled keeps 7 of the 8 test translations (all correct), the
+    # stricter cut of the one-gold dev set keeps 5
+    assert low.scores == pytest.approx({"precision": 100.0, "recall": 100 * 7 / 8, "f1": 100 * 14 / 15})
+    assert high.scores == pytest.approx({"precision": 100.0, "recall": 100 * 5 / 8, "f1": 100 * 10 / 13})
 
 
 def test_bucc_mines_distinct_texts_and_drops_repeated_ones(tmp_path: Path) -> None:
@@ -432,14 +478,53 @@ def test_mewsli_x_scores_mrr_at_20_as_map_at_20(tmp_path: Path) -> None:
     assert json.loads(outcome.predictions) == {"m1": ["Q1", "Q2", "Q3", "Q4"], "m2": ["Q4", "Q3", "Q2", "Q1"]}
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "tatoeba").is_dir(), reason="shared Tatoeba files not present")
+def _tatoeba_gold_lines(english_file: Path) -> list[int]:
+    """Line i of LASER's English file is sentence i's translation; XTREME's labels give its line in the English file
+    sorted by stripped text (no repeated sentence in the files used here)."""
+    english = [line.strip() for line in english_file.read_text(encoding="utf-8").splitlines()]
+    assert len(set(english)) == len(english)
+    in_order = sorted(english)
+    return [in_order.index(sentence) for sentence in english]
+
+
+def _accuracy_of_prediction_file(predictions: str, gold_lines: list[int]) -> float:
+    predicted = [int(line) for line in predictions.splitlines()]
+    assert len(predicted) == len(gold_lines)
+    return 100 * sum(p == g for p, g in zip(predicted, gold_lines, strict=True)) / len(gold_lines)
+
+
+SHARED_TATOEBA = SHARED_DATA / "tatoeba"
+
+
+@pytest.mark.skipif(not SHARED_TATOEBA.is_dir(), reason="shared Tatoeba files not present")
 def test_real_tatoeba_with_a_tiny_encoder(tiny_model: Path) -> None:
     outcome = tatoeba(
-        protocol_sets(get_task("tatoeba"), "sw", _local(SHARED_DATA / "tatoeba"), _embedder(tiny_model, 1)), "test"
+        protocol_sets(get_task("tatoeba"), "sw", _local(SHARED_TATOEBA), _embedder(tiny_model, 1)), "test"
     )
     lines = outcome.predictions.splitlines()
     assert len(lines) == 390 and all(0 <= int(line) < 390 for line in lines)  # SOURCE.md: 390 Swahili pairs
-    assert 0.0 <= outcome.scores["accuracy"] <= 100.0
+    # the score is the prediction file's, scored against the files' own alignment
+    gold = _tatoeba_gold_lines(SHARED_TATOEBA / "tatoeba.swh-eng.eng")
+    assert outcome.scores == {"accuracy": pytest.approx(_accuracy_of_prediction_file(outcome.predictions, gold))}
+
+
+@pytest.mark.skipif(not SHARED_TATOEBA.is_dir(), reason="shared Tatoeba files not present")
+def test_real_tatoeba_files_with_known_neighbours() -> None:
+    # Each English line its own direction; Swahili line i points at English line i, except every fifth, which points
+    # at the next line's translation: 78 of the 390 queries are wrong, and each prediction is known.
+    swahili = (SHARED_TATOEBA / "tatoeba.swh-eng.swh").read_text(encoding="utf-8").splitlines()
+    english = (SHARED_TATOEBA / "tatoeba.swh-eng.eng").read_text(encoding="utf-8").splitlines()
+    n = len(english)
+    assert len(swahili) == n == 390 and not {s.strip() for s in swahili} & {e.strip() for e in english}
+    directions = np.eye(n)
+    target = [(i + 1) % n if i % 5 == 0 else i for i in range(n)]
+    vectors = {sentence.strip(): directions[j] for j, sentence in enumerate(english)}
+    vectors |= {sentence.strip(): directions[target[i]] + 0.01 for i, sentence in enumerate(swahili)}
+    outcome = tatoeba(protocol_sets(get_task("tatoeba"), "sw", _local(SHARED_TATOEBA), FixedEmbedder(vectors)), "test")
+    gold = _tatoeba_gold_lines(SHARED_TATOEBA / "tatoeba.swh-eng.eng")
+    assert outcome.predictions == "".join(f"{gold[target[i]]}\n" for i in range(n))
+    assert outcome.scores == {"accuracy": pytest.approx(100 * (n - 78) / n)}
+    assert _accuracy_of_prediction_file(outcome.predictions, gold) == pytest.approx(100 * (n - 78) / n)
 
 
 # --- features: the kind's featurizer and the feature cache -----------------------------------------------------------
@@ -668,7 +753,11 @@ def test_tatoeba_evaluated_straight_after_phase_one(tiny_model: Path, data_root:
         record = json.loads((directory / "phase.json").read_text())
         rows = {row["language"]: row for row in record["metrics"]}
         assert set(rows) == {"de", "fr"} and all(row["metric"] == "accuracy" for row in rows.values())
-        assert all(0.0 <= row["value"] <= 100.0 for row in rows.values())
+        for language, row in rows.items():  # each stored score is its prediction file's, against the gold lines
+            code = TATOEBA_CODES[language]
+            gold = _tatoeba_gold_lines(tatoeba_dir / f"tatoeba.{code}-eng.eng")
+            written = (directory / "predictions" / "tatoeba" / f"test-{language}.tsv").read_text()
+            assert row["value"] == pytest.approx(_accuracy_of_prediction_file(written, gold)), language
         assert rows["de"]["retrieval"] == {"layer": 1, "num_layers": 2, "pooling": "mean"}
         lines = (directory / "predictions" / "tatoeba" / "test-de.tsv").read_text().splitlines()
         assert len(lines) == 15 and all(0 <= int(line) < 15 for line in lines)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.builders import reference_f1, reference_normalize
 from tests.conftest import experiment_yaml
 from xstilts.cli import app
 
@@ -38,7 +39,38 @@ def test_prints_per_language_table_with_deltas(finished_run: tuple[Path, str]) -
         assert f"│ {language} " in output
 
 
-def test_results_json_has_every_metric_record(finished_run: tuple[Path, str]) -> None:
+def _rescored(run_dir: Path, record: dict, data_root: Path) -> float:
+    """A test-set metric recomputed from the phase's written predictions and the raw gold files: XNLI accuracy
+    over the language's rows of xnli.test.tsv (in file order), XQuAD EM / F1 (the best over the gold answers)."""
+    predictions = run_dir / "phases" / record["phase"] / "predictions" / record["task"]
+    language = record["language"]
+    if record["task"] == "xnli":
+        rows = [line.split("\t") for line in (data_root / "xnli" / "xnli.test.tsv").read_text().splitlines()[1:]]
+        gold = [label for row_language, label, *_ in rows if row_language == language]
+        predicted = (predictions / f"test-{language}.tsv").read_text().splitlines()
+        assert len(predicted) == len(gold) and record["metric"] == "accuracy"
+        return 100 * sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold)
+    document = json.loads((data_root / "xquad" / f"xquad.{language}.json").read_text(encoding="utf-8"))
+    answers = {
+        qa["id"]: [a["text"] for a in qa["answers"]]
+        for article in document["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    }
+    predicted = json.loads((predictions / f"test-{language}.json").read_text(encoding="utf-8"))
+    assert sorted(predicted) == sorted(answers)
+    if record["metric"] == "exact_match":
+        score = {
+            qid: max(float(reference_normalize(predicted[qid]) == reference_normalize(g)) for g in golds)
+            for qid, golds in answers.items()
+        }
+    else:
+        assert record["metric"] == "f1"
+        score = {qid: max(reference_f1(predicted[qid], g) for g in golds) for qid, golds in answers.items()}
+    return 100 * sum(score.values()) / len(score)
+
+
+def test_results_json_has_every_metric_record(finished_run: tuple[Path, str], data_root: Path) -> None:
     root, _ = finished_run
     result = CliRunner().invoke(app, ["results", str(root / "run"), "--json"])
     assert result.exit_code == 0, result.output
@@ -53,7 +85,10 @@ def test_results_json_has_every_metric_record(finished_run: tuple[Path, str]) ->
             assert (variant, "xquad", language, "f1") in cells
             assert (variant, "xquad", language, "exact_match") in cells
     assert len(evaluation) == 3 * (3 + 2 * 2)
-    assert all(r["split"] == "test" and 0.0 <= r["value"] <= 100.0 for r in evaluation)
+    assert all(r["split"] == "test" for r in evaluation)
+    # every stored score is its phase's prediction file scored against the gold of the data files, here
+    for r in evaluation:
+        assert r["value"] == pytest.approx(_rescored(root / "run", r, data_root), abs=1e-9), r
     dev = [r for r in records if r["role"] != "evaluate"]
     assert {(r["task"], r["split"], r["language"]) for r in dev} >= {("mnli", "dev", "en"), ("xnli", "dev", "en")}
     table = CliRunner().invoke(app, ["results", str(root / "run")])
@@ -138,3 +173,25 @@ def test_results_rebuild_a_missing_store_from_phase_directories(finished_run: tu
     assert result.exit_code == 0, result.output
     rebuilt = result.output[result.output.index("[") :]
     assert json.loads(rebuilt) == json.loads(before.output)
+
+
+def test_a_mix_selects_on_the_mean_of_its_members_dev_scores(finished_run: tuple[Path, str]) -> None:
+    """The mix's selection score, per epoch, is the unweighted mean of each member's own selection metric on its
+    English dev set: MNLI accuracy and SQuAD F1 (not exact match); the best epoch is the one with the best mean."""
+    root, _ = finished_run
+    records = [json.loads(p.read_text()) for p in (root / "run" / "phases").glob("*/phase.json")]
+    mix = next(r for r in records if r["role"] == "intermediate" and r["variant"] == "mnli+squad_v1")
+    history = mix["training"]["history"]
+    assert len(history) == 2
+    for epoch in history:
+        dev = epoch["dev"]
+        assert set(dev) == {"mnli/accuracy", "squad_v1/exact_match", "squad_v1/f1"}
+        assert epoch["selection_score"] == pytest.approx((dev["mnli/accuracy"] + dev["squad_v1/f1"]) / 2)
+    # the members disagree, so selecting on one of them, on the larger one, or on every metric would show
+    assert all(len({e["dev"]["mnli/accuracy"], e["dev"]["squad_v1/f1"]}) == 2 for e in history)
+    assert any(e["dev"]["squad_v1/exact_match"] != e["dev"]["squad_v1/f1"] for e in history)
+    scores = [e["selection_score"] for e in history]
+    best = mix["training"]["best"]
+    assert best["selection_score"] == max(scores) and best["epoch"] == scores.index(max(scores)) + 1
+    stored = {(m["task"], m["metric"]): m["value"] for m in mix["metrics"]}
+    assert stored == {tuple(key.split("/")): value for key, value in best["dev"].items()}

@@ -443,20 +443,67 @@ def test_hub_qqp_and_sst2(fake_hub):
 # the registry as a whole
 
 
+def codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Written out from the benchmarks' own sources, not from xstilts' tables: the 40 codes the XTREME README lists
+# (google-research/xtreme, "Tasks and Languages"); the 10 languages XTREME-R adds (Ruder et al., 2021, §3:
+# Azerbaijani, Gujarati, Haitian Creole, Lithuanian, Punjabi, Polish, Quechua, Romanian, Ukrainian, Wolof); and the
+# number of test languages per task in evaluate.py's XTREME_TASK2LANGS / XTREME_R_TASK2LANGS (commit da430dd;
+# LAReQA, empty there, is XQuAD-R's 11 languages as in the XTREME-R paper, §3.2.2).
+XTREME_README_LANGUAGES = codes(
+    "af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw ta te th tl tr ur vi"
+    " yo zh"
+)
+XTREME_R_ADDED_LANGUAGES = codes("az gu ht lt pa pl qu ro uk wo")
+OFFICIAL_LANGUAGE_COUNTS = {
+    "xtreme": {
+        "pawsx": 7,
+        "xnli": 15,
+        "panx": 40,
+        "udpos": 33,
+        "bucc2018": 4,
+        "tatoeba": 36,
+        "xquad": 11,
+        "mlqa": 7,
+        "tydiqa": 9,
+    },
+    "xtreme-r": {
+        "xnli": 15,
+        "panx": 48,
+        "udpos": 38,
+        "tatoeba": 41,
+        "xcopa": 11,
+        "lareqa": 11,
+        "mewsli_x": 11,
+        "xquad": 12,
+        "mlqa": 7,
+        "tydiqa": 9,
+    },
+}
+OFFICIAL_LANGUAGES = {"xtreme": XTREME_README_LANGUAGES, "xtreme-r": XTREME_README_LANGUAGES | XTREME_R_ADDED_LANGUAGES}
+
+
 def test_benchmark_language_lists_are_xtreme_40_and_xtreme_r_50():
     xtreme = {language for languages in TASK_LANGUAGES["xtreme"].values() for language in languages}
     xtreme_r = {language for languages in TASK_LANGUAGES["xtreme-r"].values() for language in languages}
     assert len(xtreme) == 40 and len(xtreme_r) == 50
+    assert xtreme == XTREME_README_LANGUAGES and xtreme_r - xtreme == XTREME_R_ADDED_LANGUAGES
     assert xtreme_r == set(XTREME_R_LANGUAGES) and xtreme <= xtreme_r
+    for benchmark, counts in OFFICIAL_LANGUAGE_COUNTS.items():
+        table = TASK_LANGUAGES[benchmark]
+        assert {task: len(languages) for task, languages in table.items()} == counts, benchmark
+        assert all(len(set(languages)) == len(languages) for languages in table.values()), benchmark
 
 
 @pytest.mark.parametrize("benchmark", ["xtreme", "xtreme-r"])
 def test_registered_target_tasks_cover_the_benchmarks_languages(benchmark):
     """Every benchmark task that is registered evaluates at least the benchmark's languages, and the registered
-    targets together span exactly the benchmark's languages once all its tasks are registered."""
+    targets together span exactly the benchmark's official languages once all its tasks are registered."""
     tasks = all_tasks()
     table = TASK_LANGUAGES[benchmark]
-    expected = {language for languages in table.values() for language in languages}
+    expected = OFFICIAL_LANGUAGES[benchmark]
     present = [name for name in table if name in tasks]
     assert {"mlqa", "tydiqa", "xquad", "xnli"} <= set(present)
     covered: set[str] = set()
@@ -465,12 +512,13 @@ def test_registered_target_tasks_cover_the_benchmarks_languages(benchmark):
         assert Role.TARGET in task.roles, name
         evaluated = set(task.splits.get(task.eval_split, task.languages))
         assert set(table[name]) <= evaluated, (name, sorted(set(table[name]) - evaluated))
+        assert len(table[name]) == OFFICIAL_LANGUAGE_COUNTS[benchmark][name], name
         covered |= set(table[name])
-    assert covered <= expected
+    assert covered <= expected, sorted(covered - expected)
     targets = {language for task in tasks.values() if Role.TARGET in task.roles for language in task.languages}
     assert targets <= set(XTREME_R_LANGUAGES), sorted(targets - set(XTREME_R_LANGUAGES))
     if len(present) == len(table):
-        assert covered == expected
+        assert covered == expected, sorted(covered ^ expected)
         if benchmark == "xtreme-r":
             assert targets == set(XTREME_R_LANGUAGES)
 
