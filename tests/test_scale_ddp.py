@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +44,7 @@ def _planned_run(tmp_path: Path, name: str, model: Path, data: Path) -> tuple[Pa
     spec.write_text(experiment_yaml(model, data, intermediate="[none]", target="[xnli]", training=TRAINING))
     plan = build_plan(load_spec(spec))
     run_dir = tmp_path / name
-    atomic_write_json(run_dir / PLAN_JSON, [asdict(phase) for phase in plan])
+    atomic_write_json(run_dir / PLAN_JSON, [phase.to_json() for phase in plan])
     return run_dir, next(phase.id for phase in plan if phase.kind == "train")
 
 

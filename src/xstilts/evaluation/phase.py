@@ -13,13 +13,13 @@ from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
-from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval_phase import run_retrieval_eval
 from xstilts.evaluation.scoring import score_set
 from xstilts.kinds.base import Kind
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
+from xstilts.phase_config import EvalPhaseConfig
 from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 
@@ -27,20 +27,20 @@ LANGUAGE_ADAPTERS_JSON = "language_adapters.json"
 
 
 def run_eval_phase(
-    config: dict[str, Any], phase_dir: Path, parent_dir: Path | None, cache: FeatureCache, device: Any
+    config: EvalPhaseConfig, phase_dir: Path, parent_dir: Path | None, cache: FeatureCache, device: Any
 ) -> list[dict[str, Any]]:
     """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
-    task = get_task(config["task"])
+    task = get_task(config.task)
     if task.kind is RETRIEVAL:  # no head: pooled embeddings of the encoder
         return run_retrieval_eval(config, task, phase_dir, parent_dir, device)
     if parent_dir is None:
         raise XstiltsError(f"task {task.name!r}: evaluation needs a trained parent phase")
-    split, data, source = config["split"], config["data"], DataSource(**config["source"])
-    model, tokenizer = load_phase_model(parent_dir, config["trust_remote_code"])
+    split, data, source = config.split, config.data, config.source
+    model, tokenizer = load_phase_model(parent_dir, config.trust_remote_code)
     model.to(device)
     labels = model.head_specs[task.name].get("labels", list(task.labels))
     metrics: list[dict[str, Any]] = []
-    for language in tqdm(config["languages"], desc=f"evaluate {task.name}", unit="lang", leave=False):
+    for language in tqdm(config.languages, desc=f"evaluate {task.name}", unit="lang", leave=False):
         done = phase_dir / "languages" / f"{language}.json"
         if not done.exists():
             _record_language_adapter(phase_dir, language, use_language(model, language))

@@ -34,6 +34,7 @@ from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_recipr
 from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
 from xstilts.models.pooling import resolve_layer
+from xstilts.phase_config import EvalPhaseConfig
 from xstilts.tasks.base import Task
 
 
@@ -138,17 +139,17 @@ PROTOCOLS: dict[str, Callable[[Task, Split, str, DataSource, Embedder], Outcome]
 
 
 def run_retrieval_eval(
-    config: dict[str, Any], task: Task, phase_dir: Path, parent_dir: Path | None, device: Any
+    config: EvalPhaseConfig, task: Task, phase_dir: Path, parent_dir: Path | None, device: Any
 ) -> list[dict[str, Any]]:
-    split, data, source = config["split"], config["data"], DataSource(**config["source"])
-    trust = config["trust_remote_code"]
+    split, data, source = config.split, config.data, config.source
+    trust = config.trust_remote_code
     if parent_dir is not None and is_adapter_artefact(parent_dir):
         # Which adapters to activate without a task head is a choice xstilts does not make for the user yet.
         raise XstiltsError(f"task {task.name!r}: retrieval evaluation of an adapter artefact is not supported")
     if parent_dir is not None:
         encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
     else:
-        encoder, tokenizer = load_encoder(config["model"]["name"], config["model"]["revision"], trust_remote_code=trust)
+        encoder, tokenizer = load_encoder(config.pretrained.name, config.pretrained.revision, trust_remote_code=trust)
     encoder.to(device)
     num_layers = encoder.config.num_hidden_layers
     layer = resolve_layer(data["retrieval_layer"], num_layers, task.retrieval_layers)
@@ -158,7 +159,7 @@ def run_retrieval_eval(
     )
     protocol = PROTOCOLS[task.metric]
     metrics: list[dict[str, Any]] = []
-    for language in tqdm(config["languages"], desc=f"evaluate {task.name}", unit="lang", leave=False):
+    for language in tqdm(config.languages, desc=f"evaluate {task.name}", unit="lang", leave=False):
         done = phase_dir / "languages" / f"{language}.json"
         if not done.exists():
             outcome = protocol(task, split, language, source, embed)
