@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xstilts.data.sources import ENGLISH
 from xstilts.models.encoder import model_fingerprint
 from xstilts.phase_config import AdapterRecipe, LanguageAdapterRef
 
@@ -70,7 +71,7 @@ class MadXOptions(BaseModel):
     languages: dict[str, str] = Field(
         default_factory=dict, description="language -> adapter directory, or hub:ID for one on the Hugging Face hub"
     )
-    source_language: str = "en"
+    source_language: str = ENGLISH
 
 
 class FusionOptions(BaseModel):
