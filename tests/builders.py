@@ -14,13 +14,17 @@ import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from xstilts.data.features import Features
 from xstilts.data.sources import DataSource
+from xstilts.phase_config import EvalPhaseConfig, ModelRef, TrainPhaseConfig
+
+if TYPE_CHECKING:
+    from xstilts.experiments.plan import Phase
 
 NLI_KEYWORDS = {"entailment": "yes", "contradiction": "no", "neutral": "maybe"}
 LANGUAGE_WORDS = {
@@ -356,6 +360,32 @@ directory.mkdir(parents=True, exist_ok=True)
 (directory / "phase.json").write_text(json.dumps(record))
 (directory / "DONE").write_text("")
 """
+
+
+def stub_phase(
+    phase_id: str, kind: str, variant: str, seed: int, parent: str | None, children: tuple[str, ...] = ()
+) -> Phase:
+    """A phase that executor tests schedule but never compute (``FAKE_PHASE`` stands in for it, or a check stops it
+    first): an XNLI target (``train``) or its evaluation, with a valid config that names no real model or data."""
+    from xstilts.experiments.plan import Phase  # here: planning imports every task, which conftest does not need
+
+    if kind == "train":
+        model = None if parent else ModelRef(name="stub", revision=None, fingerprint="stub")
+        config: TrainPhaseConfig | EvalPhaseConfig = TrainPhaseConfig(
+            parent=parent, model=model, trust_remote_code=False, seed=seed, optimizer={}, heads={}
+        )
+    else:
+        config = EvalPhaseConfig(
+            parent=parent,
+            task="xnli",
+            split="test",
+            languages=["en"],
+            source=DataSource(),
+            data={},
+            trust_remote_code=False,
+        )
+    role = "target" if kind == "train" else "evaluate"
+    return Phase(phase_id, kind, role, variant, seed, ("xnli",), parent, config, list(children))
 
 
 def fake_phase_launcher(directory: Path) -> list[str]:

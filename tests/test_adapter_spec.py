@@ -37,7 +37,7 @@ def test_default_method_is_full_and_leaves_phases_as_they_were(tmp_path: Path) -
     plain = build_plan(_load(tmp_path, SPEC))
     explicit = build_plan(_load(tmp_path, SPEC + "method: full\n"))
     assert [p.id for p in plain] == [p.id for p in explicit]
-    assert all("method" not in p.dims and "adapters" not in p.config for p in plain)
+    assert all("method" not in p.dims and "adapters" not in p.config.dump() for p in plain)
 
 
 def test_a_list_of_methods_is_a_grid_dimension(tmp_path: Path) -> None:
@@ -46,14 +46,16 @@ def test_a_list_of_methods_is_a_grid_dimension(tmp_path: Path) -> None:
         arm = [p for p in plan if p.dims.get("method") == method]
         assert len([p for p in arm if p.role == "intermediate"]) == 2
         assert len([p for p in arm if p.role == "target"]) == 3  # the arm's own baseline included
-        assert all(p.config.get("adapters", {}).get("method", "full") == method for p in arm if p.kind == "train")
+        assert all(
+            p.config.dump().get("adapters", {}).get("method", "full") == method for p in arm if p.kind == "train"
+        )
     assert len({p.id for p in plan}) == len(plan) == 4 * (2 + 3 + 3)
     # Each method is an arm: its variants are named <variant>/<method> and compared with its own baseline.
     assert {p.variant for p in plan} == {
         f"{v}/{m}" for v in ("baseline", "mnli") for m in ("full", "bottleneck", "lora", "fusion")
     } | {"mnli+squad_v1/" + m for m in ("full", "bottleneck", "lora", "fusion")}
     targets = {
-        p.dims["method"]: p.config.get("adapters")
+        p.dims["method"]: p.config.dump().get("adapters")
         for p in plan
         if p.role == "target" and p.variant == f"mnli/{p.dims['method']}"
     }
@@ -68,7 +70,7 @@ def test_adapter_settings_change_ids(tmp_path: Path) -> None:
     first = build_plan(_load(tmp_path, base))
     houlsby = build_plan(_load(tmp_path, base + "adapters: {bottleneck: {config: houlsby}}\n"))
     assert {p.id for p in first if p.kind == "train"}.isdisjoint({p.id for p in houlsby if p.kind == "train"})
-    recipe = next(p for p in houlsby if p.role == "intermediate").config["adapters"]
+    recipe = next(p for p in houlsby if p.role == "intermediate").config.dump()["adapters"]
     assert recipe == {
         "method": "bottleneck",
         "stage": "intermediate",
@@ -79,7 +81,7 @@ def test_adapter_settings_change_ids(tmp_path: Path) -> None:
 def test_merge_target_names_no_new_adapter(tmp_path: Path) -> None:
     plan = build_plan(_load(tmp_path, SPEC + "method: lora\ntarget_method: merge\n"))
     target = next(p for p in plan if p.role == "target" and p.variant == "mnli")
-    assert target.config["adapters"] == {"method": "lora", "stage": "target", "target_method": "merge"}
+    assert target.config.dump()["adapters"] == {"method": "lora", "stage": "target", "target_method": "merge"}
 
 
 def test_madx_ids_follow_adapter_contents_not_paths(tmp_path: Path, language_adapters: dict[str, Path]) -> None:
@@ -102,9 +104,9 @@ def test_madx_ids_follow_adapter_contents_not_paths(tmp_path: Path, language_ada
     assert ids(only_en, "target").isdisjoint(ids(both, "target"))
     assert [p.id for p in both] == [p.id for p in elsewhere]
     target = next(p for p in both if p.role == "target" and p.parent)
-    assert sorted(target.config["adapters"]["languages"]) == ["de", "en"]
+    assert sorted(target.config.dump()["adapters"]["languages"]) == ["de", "en"]
     intermediate = next(p for p in both if p.role == "intermediate")
-    assert sorted(intermediate.config["adapters"]["languages"]) == ["en"]
+    assert sorted(intermediate.config.dump()["adapters"]["languages"]) == ["en"]
 
 
 @pytest.mark.parametrize(
@@ -158,7 +160,7 @@ def test_language_adapters_may_come_from_the_hub(tmp_path: Path, language_adapte
         + f"method: madx\nadapters: {{madx: {{languages: {{en: {language_adapters['en']}, de: 'hub:{hub_id}'}}}}}}\n"
     )
     target = next(p for p in build_plan(_load(tmp_path, text)) if p.role == "target" and p.parent)
-    languages = target.config["adapters"]["languages"]
+    languages = target.config.dump()["adapters"]["languages"]
     assert languages["de"] == {"name": hub_id, "hub": True, "fingerprint": f"hub:{hub_id}"}
     assert languages["en"]["hub"] is False and languages["en"]["fingerprint"].startswith("sha256:")
 

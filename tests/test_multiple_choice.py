@@ -308,12 +308,12 @@ def test_plan_trains_xcopa_on_siqa_then_copa(tmp_path: Path) -> None:
         copa = by_id[evaluation.parent]
         siqa = by_id[copa.parent]
         assert copa.tasks == ("xcopa",) and siqa.tasks == ("siqa",) and {copa.role, siqa.role} == {"target"}
-        head = copa.config["heads"]["xcopa"]
+        head = copa.config.dump()["heads"]["xcopa"]
         assert (head["train"]["task"], head["select"]["task"], head["select"]["split"]) == ("copa", "copa", "dev")
-        assert siqa.config["heads"]["siqa"]["select"]["task"] == "siqa"
+        assert siqa.config.dump()["heads"]["siqa"]["select"]["task"] == "siqa"
         intermediate = by_id[siqa.parent] if siqa.parent else None
         assert (intermediate.tasks if intermediate else None) == (("hellaswag",) if variant == "hellaswag" else None)
-        assert evaluation.config["languages"] == list(XCOPA_LANGUAGES)
+        assert evaluation.config.dump()["languages"] == list(XCOPA_LANGUAGES)
     xnli = [p for p in plan if p.role == "target" and p.tasks == ("xnli",)]
     assert len(xnli) == 2 and len(plan) == 1 + 2 * (3 + 2)
 

@@ -61,14 +61,14 @@ def test_same_seed_same_variant_same_intermediate_across_experiments(tmp_path: P
 def test_xnli_trains_on_mnli_and_selects_on_xnli_english_dev(tmp_path: Path) -> None:
     plan = _plan(tmp_path)
     target = next(p for p in plan if p.role == "target" and p.tasks == ("xnli",))
-    head = target.config["heads"]["xnli"]
+    head = target.config.dump()["heads"]["xnli"]
     assert head["train"]["task"] == "mnli" and head["train"]["split"] == "train"
     assert (head["select"]["task"], head["select"]["split"]) == ("xnli", "dev")
     xquad = next(p for p in plan if p.role == "target" and p.tasks == ("xquad",))
-    assert xquad.config["heads"]["xquad"]["train"]["task"] == "squad_v1"
-    assert xquad.config["heads"]["xquad"]["select"]["task"] == "squad_v1"
+    assert xquad.config.dump()["heads"]["xquad"]["train"]["task"] == "squad_v1"
+    assert xquad.config.dump()["heads"]["xquad"]["select"]["task"] == "squad_v1"
     evaluation = next(p for p in plan if p.role == "evaluate" and p.tasks == ("xnli",))
-    assert len(evaluation.config["languages"]) == 15 and evaluation.config["split"] == "test"
+    assert len(evaluation.config.dump()["languages"]) == 15 and evaluation.config.dump()["split"] == "test"
 
 
 def test_bookkeeping_settings_do_not_change_ids(tmp_path: Path) -> None:

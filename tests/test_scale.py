@@ -4,7 +4,6 @@ optional compiled encoder, and the executor section of the experiment file."""
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from tests.builders import stub_phase
 from tests.conftest import experiment_yaml
 from xstilts.artefacts import atomic_write_json, mark_done
 from xstilts.cli import app
 from xstilts.errors import ConfigError
-from xstilts.experiments.plan import Phase, build_plan, phase_id
+from xstilts.experiments.plan import build_plan, phase_id
 from xstilts.experiments.spec import load_spec
 from xstilts.experiments.store import PLAN_JSON
 from xstilts.training.loop import _optimizer, _share
@@ -147,11 +147,8 @@ def test_run_phase_command_checks_the_plan_and_the_parent(tmp_path: Path) -> Non
     runner = CliRunner()
     missing = runner.invoke(app, ["run-phase", str(tmp_path), "a1"])
     assert missing.exit_code == 2 and "plan.json not found" in missing.output
-    phases = [
-        Phase("a", "train", "target", "baseline", 1, ("xnli",), None, {}, ["a1"]),
-        Phase("a1", "evaluate", "evaluate", "baseline", 1, ("xnli",), "a", {}),
-    ]
-    atomic_write_json(tmp_path / PLAN_JSON, [asdict(phase) for phase in phases])
+    phases = [stub_phase("a", "train", "baseline", 1, None, ("a1",)), stub_phase("a1", "evaluate", "baseline", 1, "a")]
+    atomic_write_json(tmp_path / PLAN_JSON, [phase.to_json() for phase in phases])
     unknown = runner.invoke(app, ["run-phase", str(tmp_path), "zz"])
     assert unknown.exit_code == 2 and "no phase 'zz'" in unknown.output
     orphan = runner.invoke(app, ["run-phase", str(tmp_path), "a1"])

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +103,7 @@ def runs(tiny_model: Path, data_root: Path, tmp_path_factory: pytest.TempPathFac
         phases[case] = phase.id
         for how in jobs:
             run_dir = root / how / case
-            atomic_write_json(run_dir / PLAN_JSON, [asdict(p) for p in plan])
+            atomic_write_json(run_dir / PLAN_JSON, [p.to_json() for p in plan])
             log = str(root / "logs" / how / case)
             jobs[how].append({"run_dir": str(run_dir), "phase": phase.id, "log": log, "sgd": sgd})
     _drive([sys.executable], jobs["single"], root / "single.json", root / "cache-single")

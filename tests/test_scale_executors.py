@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from tests.builders import fake_phase_launcher
+from tests.builders import fake_phase_launcher, stub_phase
 from tests.conftest import experiment_yaml
 from xstilts.artefacts import atomic_write_json, read_json
 from xstilts.errors import XstiltsError
@@ -31,13 +30,13 @@ from xstilts.experiments.store import PLAN_JSON, ResultsStore
 def _fake_plan(run_dir: Path) -> list[Phase]:
     """Two independent roots, a with two children, b with one."""
     phases = [
-        Phase("a", "train", "target", "baseline", 1, ("xnli",), None, {}, ["a1", "a2"]),
-        Phase("b", "train", "target", "mnli", 1, ("xnli",), None, {}, ["b1"]),
-        Phase("a1", "evaluate", "evaluate", "baseline", 1, ("xnli",), "a", {}),
-        Phase("a2", "evaluate", "evaluate", "baseline", 2, ("xnli",), "a", {}),
-        Phase("b1", "evaluate", "evaluate", "mnli", 1, ("xnli",), "b", {}),
+        stub_phase("a", "train", "baseline", 1, None, ("a1", "a2")),
+        stub_phase("b", "train", "mnli", 1, None, ("b1",)),
+        stub_phase("a1", "evaluate", "baseline", 1, "a"),
+        stub_phase("a2", "evaluate", "baseline", 2, "a"),
+        stub_phase("b1", "evaluate", "mnli", 1, "b"),
     ]
-    atomic_write_json(run_dir / PLAN_JSON, [asdict(phase) for phase in phases])
+    atomic_write_json(run_dir / PLAN_JSON, [phase.to_json() for phase in phases])
     return phases
 
 

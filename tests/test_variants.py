@@ -81,14 +81,14 @@ def test_members_on_other_languages_are_named_and_configured(tmp_path: Path) -> 
     )
     assert list(spec.variants()) == ["baseline", "mnli", "xnli@de", "mnli+xnli@sw~dev-sw"]
     plan = {(p.variant, p.role): p for p in build_plan(spec)}
-    head = plan[("xnli@de", "intermediate")].config["heads"]["xnli@de"]
+    head = plan[("xnli@de", "intermediate")].config.dump()["heads"]["xnli@de"]
     assert head["train"]["task"] == "xnli" and head["train"]["split"] == "train"
     assert head["train"]["languages"] == ["de"] and "language" not in head["select"]
     assert plan[("xnli@de", "intermediate")].dims["source_language"] == "de"
     mixed = plan[("mnli+xnli@sw~dev-sw", "intermediate")]
-    sw = mixed.config["heads"]["xnli@sw~dev-sw"]
+    sw = mixed.config.dump()["heads"]["xnli@sw~dev-sw"]
     assert sw["select"]["language"] == "sw" and sw["train"]["source"]["path"] == str(tmp_path / "mt")
-    assert "languages" not in mixed.config["heads"]["mnli"]["train"]  # English heads keep their config
+    assert "languages" not in mixed.config.dump()["heads"]["mnli"]["train"]  # English heads keep their config
     assert mixed.dims["source_language"] == "en+sw"
 
 
@@ -102,7 +102,7 @@ def test_sampler_settings_change_mix_ids_only(tmp_path: Path) -> None:
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {("mnli+squad_v1", r) for r in ("intermediate", "target", "evaluate")}
     mix = next(p for p in build_plan(_spec(tmp_path, text)) if p.variant == "mnli+squad_v1")
-    assert "multitask" not in mix.config  # the default sampler: the ids mixes had before samplers existed
+    assert "multitask" not in mix.config.dump()  # the default sampler: the ids mixes had before samplers existed
 
 
 def test_a_mix_id_depends_only_on_the_settings_its_sampler_uses(tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def test_mlm_in_a_mix_trains_on_the_configured_languages(tmp_path: Path) -> None
         " languages: [en, de, sw]}\n",
     )
     intermediate = next(p for p in build_plan(spec) if p.role == "intermediate")
-    head = intermediate.config["heads"]["mlm"]
+    head = intermediate.config.dump()["heads"]["mlm"]
     assert head["kind"] == "masked_lm" and head["train"]["languages"] == ["en", "de", "sw"]
     assert intermediate.dims == {"num_tasks": "2", "source_language": "en", "mlm": "yes", "sampler": "proportional"}
 

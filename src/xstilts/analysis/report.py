@@ -21,11 +21,12 @@ from xstilts.analysis.tables import Cell, ReportTable
 from xstilts.analysis.typology import language_info, language_order, uriel_distances
 from xstilts.artefacts import atomic_write_text
 from xstilts.benchmarks import TASK_LANGUAGES
+from xstilts.data.sources import ENGLISH
 from xstilts.experiments.store import current_metrics, current_phases
 from xstilts.experiments.variants import baseline_of, is_baseline, variant_sort_key
 from xstilts.metrics.aggregates import benchmark_scores, missing_languages
 
-SOURCE_LANGUAGE = "en"  # the paper's setting: English intermediate and target training data
+SOURCE_LANGUAGE = ENGLISH  # the paper's setting: English intermediate and target training data
 DISTANCES = ("genetic", "syntactic", "geographic", "featural")
 BENCHMARKS = ("xtreme", "xtreme-r")
 

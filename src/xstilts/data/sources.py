@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 Split = Literal["train", "dev", "test"]
 
+# Training data and model selection are English unless a phase says otherwise (the paper's zero-shot setting).
+ENGLISH = "en"
+
 
 EMBEDDED = "embedded:"
 EMBEDDED_ROOT = Path(__file__).resolve().parent.parent / "demo" / "data"

@@ -20,13 +20,13 @@ from tqdm.auto import tqdm
 
 from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
-from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval import retrieval_evaluation
 from xstilts.evaluation.scoring import HeadScorer, LanguageData, Outcome
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
 from xstilts.models.multitask import MultiTaskModel
+from xstilts.phase_config import EvalPhaseConfig
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
 
@@ -34,16 +34,16 @@ LANGUAGE_ADAPTERS_JSON = "language_adapters.json"
 
 
 def run_eval_phase(
-    config: dict[str, Any], phase_dir: Path, parent_dir: Path | None, cache: FeatureCache, device: Any
+    config: EvalPhaseConfig, phase_dir: Path, parent_dir: Path | None, cache: FeatureCache, device: Any
 ) -> list[dict[str, Any]]:
     """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
-    task = get_task(config["task"])
-    split, data, source = config["split"], config["data"], DataSource(**config["source"])
+    task = get_task(config.task)
+    split, data, source = config.split, config.data, config.source
     build = retrieval_evaluation if task.kind is RETRIEVAL else _head_evaluation
     model, tokenizer, scorer = build(config, task, parent_dir, device)
     model.to(device)
     metrics: list[dict[str, Any]] = []
-    for language in tqdm(config["languages"], desc=f"evaluate {task.name}", unit="lang", leave=False):
+    for language in tqdm(config.languages, desc=f"evaluate {task.name}", unit="lang", leave=False):
         done = phase_dir / "languages" / f"{language}.json"
         if not done.exists():
             _record_language_adapter(phase_dir, language, use_language(model, language))
@@ -57,12 +57,12 @@ def run_eval_phase(
 
 
 def _head_evaluation(
-    config: dict[str, Any], task: Task, parent_dir: Path | None, device: torch.device
+    config: EvalPhaseConfig, task: Task, parent_dir: Path | None, device: torch.device
 ) -> tuple[MultiTaskModel, Any, HeadScorer]:
     """(model, tokenizer, scorer): the parent phase's model with its heads; the task's head scores."""
     if parent_dir is None:
         raise XstiltsError(f"task {task.name!r}: evaluation needs a trained parent phase")
-    model, tokenizer = load_phase_model(parent_dir, config["trust_remote_code"])
+    model, tokenizer = load_phase_model(parent_dir, config.trust_remote_code)
     labels = model.head_specs[task.name].get("labels", list(task.labels))
     return model, tokenizer, HeadScorer(model, task, labels, tokenizer.pad_token_id, device)
 

@@ -56,6 +56,7 @@ from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.pooling import resolve_layer
+from xstilts.phase_config import EvalPhaseConfig
 from xstilts.tasks.base import Split, Task
 
 MARGIN_NEIGHBOURS = 4
@@ -346,18 +347,18 @@ class RetrievalScorer:
 
 
 def retrieval_evaluation(
-    config: dict[str, Any], task: Task, parent_dir: Path | None, device: torch.device
+    config: EvalPhaseConfig, task: Task, parent_dir: Path | None, device: torch.device
 ) -> tuple[MultiTaskModel, Any, RetrievalScorer]:
     """(model, tokenizer, scorer): the parent's encoder, or the pretrained model for a baseline without a parent,
     with the task's retrieval head reading the configured (or the task's default) layer."""
-    data, trust = config["data"], config["trust_remote_code"]
+    data, trust = config.data, config.trust_remote_code
     if parent_dir is not None and is_adapter_artefact(parent_dir):
         # Which adapters to activate without a task head is a choice xstilts does not make for the user yet.
         raise XstiltsError(f"task {task.name!r}: retrieval evaluation of an adapter artefact is not supported")
     if parent_dir is not None:
         encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
     else:
-        encoder, tokenizer = load_encoder(config["model"]["name"], config["model"]["revision"], trust_remote_code=trust)
+        encoder, tokenizer = load_encoder(config.pretrained.name, config.pretrained.revision, trust_remote_code=trust)
     num_layers = encoder.config.num_hidden_layers
     layer = resolve_layer(data["retrieval_layer"], num_layers, task.retrieval_layers)
     options = RETRIEVAL.head_type.options(data) | {"layer": layer}

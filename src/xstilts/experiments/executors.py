@@ -27,6 +27,7 @@ from xstilts.evaluation.phase import run_eval_phase
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.spec import load_resolved_plugins
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
+from xstilts.phase_config import TrainPhaseConfig
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import TRAIN_STATE, run_train_phase
 
@@ -78,10 +79,11 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
     started, started_at = time.monotonic(), time.time()
     metrics: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
-    if phase.kind == "train":
-        metrics, extra = run_train_phase(phase.config, directory, parent, cache, accelerator, phase.label)
+    config = phase.config
+    if isinstance(config, TrainPhaseConfig):
+        metrics, extra = run_train_phase(config, directory, parent, cache, accelerator, phase.label)
     elif accelerator.is_main_process:  # evaluation is cheap next to training: one process does it
-        metrics = run_eval_phase(phase.config, directory, parent, cache, accelerator.device)
+        metrics = run_eval_phase(config, directory, parent, cache, accelerator.device)
     accelerator.wait_for_everyone()
     if not accelerator.is_main_process:
         return None
@@ -93,7 +95,7 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
         "seed": phase.seed,
         "tasks": list(phase.tasks),
         "parent": phase.parent,
-        "config": phase.config,
+        "config": config.dump(),
         "dims": phase.dims,
         "metrics": metrics,
         "training": extra,
@@ -116,7 +118,7 @@ def planned_phase(run_dir: Path, phase_id: str) -> Phase:
         raise XstiltsError(f"{plan} not found: is {run_dir} a run directory that `xstilts run` has planned?")
     for entry in read_json(plan):
         if entry["id"] == phase_id:
-            return Phase(**{**entry, "tasks": tuple(entry["tasks"])})
+            return Phase.from_json(entry)
     raise XstiltsError(f"{plan}: no phase {phase_id!r}")
 
 

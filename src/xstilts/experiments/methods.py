@@ -20,7 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xstilts.data.sources import ENGLISH
 from xstilts.models.encoder import model_fingerprint
+from xstilts.phase_config import AdapterRecipe, LanguageAdapterRef
 
 Method = Literal["full", "bottleneck", "lora", "madx", "fusion"]
 TargetMethod = Literal["stack", "fuse", "merge"]
@@ -69,7 +71,7 @@ class MadXOptions(BaseModel):
     languages: dict[str, str] = Field(
         default_factory=dict, description="language -> adapter directory, or hub:ID for one on the Hugging Face hub"
     )
-    source_language: str = "en"
+    source_language: str = ENGLISH
 
 
 class FusionOptions(BaseModel):
@@ -141,20 +143,21 @@ def anchor_adapter_paths(options: AdapterOptions, base: Path) -> None:
             options.madx.languages[language] = str((base / Path(path).expanduser()).resolve())
 
 
-def _languages(options: AdapterOptions, which: list[str]) -> dict[str, dict[str, Any]]:
+def _languages(options: AdapterOptions, which: list[str]) -> dict[str, LanguageAdapterRef]:
     """Each language adapter's source (a directory, or a hub id), and what identifies its weights."""
     out = {}
     for language in sorted(which):
         path = options.madx.languages[language]
         hub = path.startswith(HUB_PREFIX)
         name = path.removeprefix(HUB_PREFIX)
-        out[language] = {"name": name, "hub": hub, "fingerprint": f"hub:{name}" if hub else model_fingerprint(name)}
+        fingerprint = f"hub:{name}" if hub else model_fingerprint(name)
+        out[language] = LanguageAdapterRef(name=name, hub=hub, fingerprint=fingerprint)
     return out
 
 
 def adapter_recipe(
-    method: str, stage: str, target_method: str | None, options: AdapterOptions
-) -> dict[str, Any] | None:
+    method: str, stage: Literal["intermediate", "target"], target_method: str | None, options: AdapterOptions
+) -> AdapterRecipe | None:
     """What a phase of an adapter arm needs to know, as written into its config (and so into its id).
 
     ``stage`` is ``intermediate`` or ``target``. The intermediate phase of ``madx`` names only the source
@@ -163,19 +166,25 @@ def adapter_recipe(
     """
     if method == FULL:
         return None
-    recipe: dict[str, Any] = {"method": method, "stage": stage}
     if stage == "target":
-        recipe["target_method"] = target_method or TARGET_METHODS[method][0]
-        if recipe["target_method"] == "merge":
-            return recipe  # the parent's LoRA is merged and the whole encoder fine-tuned: nothing new to add
-    recipe["adapter"] = (options.lora if method == "lora" else options.bottleneck).model_dump()
-    if method == "fusion" and stage == "target":
-        recipe["fusion"] = options.fusion.model_dump()
-    if method == "madx":
-        source = options.madx.source_language
-        recipe["source_language"] = source
-        recipe["languages"] = _languages(options, [source] if stage == "intermediate" else list(options.madx.languages))
-    return recipe
+        chosen = target_method or TARGET_METHODS[method][0]
+        if chosen == "merge":  # the parent's LoRA is merged and the whole encoder fine-tuned: nothing new to add
+            return AdapterRecipe(method=method, stage=stage, target_method=chosen)
+    else:
+        chosen = None
+    madx = method == "madx"
+    source = options.madx.source_language
+    return AdapterRecipe(
+        method=method,
+        stage=stage,
+        target_method=chosen,
+        adapter=(options.lora if method == "lora" else options.bottleneck).model_dump(),
+        fusion=options.fusion.model_dump() if method == "fusion" and stage == "target" else None,
+        source_language=source if madx else None,
+        languages=_languages(options, [source] if stage == "intermediate" else list(options.madx.languages))
+        if madx
+        else None,
+    )
 
 
 def recipe_identity(recipe: dict[str, Any]) -> dict[str, Any]:

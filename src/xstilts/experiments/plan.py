@@ -9,15 +9,27 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from xstilts.data.samplers import PROPORTIONAL
+from xstilts.data.sources import ENGLISH
 from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
-from xstilts.experiments.variants import ENGLISH, MixMember, arm_variant, as_member, training_source
+from xstilts.experiments.variants import MixMember, arm_variant, as_member, training_source
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.encoder import model_fingerprint
+from xstilts.phase_config import (
+    AdapterRecipe,
+    EvalPhaseConfig,
+    HeadConfig,
+    ModelRef,
+    PhaseConfig,
+    SelectData,
+    TrainData,
+    TrainPhaseConfig,
+    parse_phase_config,
+)
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import all_tasks, get_task
 
@@ -31,7 +43,7 @@ class Phase:
     seed: int
     tasks: tuple[str, ...]
     parent: str | None
-    config: dict[str, Any]
+    config: PhaseConfig
     children: list[str] = field(default_factory=list)
     # What analysis groups results by (sampler, subset_size, subset_index, source_language, method, ...): facts
     # about the variant, recorded in phase.json and the store; not part of the id (the config already is).
@@ -42,15 +54,25 @@ class Phase:
         dims = "".join(f", {key}={value}" for key, value in sorted(self.dims.items()))  # e.g. the method's arm
         return f"{self.role} {'+'.join(self.tasks)} [{self.variant}, seed {self.seed}{dims}]"
 
+    def to_json(self) -> dict[str, Any]:
+        """The phase as ``plan.json`` holds it, its config as its JSON dump."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        return record | {"tasks": list(self.tasks), "config": self.config.dump(), "children": list(self.children)}
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Phase:
+        """A phase of ``plan.json``."""
+        return cls(**{**record, "tasks": tuple(record["tasks"]), "config": parse_phase_config(record["config"])})
+
 
 # Settings that change how a phase is run but not what it computes (compiling changes numerical noise only).
 _BOOKKEEPING = ("checkpoint_every", "compile")
 
 
-def phase_id(config: dict[str, Any]) -> str:
-    """A hash of what the phase computes: its config with the model named by its fingerprint (not its path)
-    and without bookkeeping settings (so changing the checkpoint interval resumes rather than restarts)."""
-    identity = dict(config)
+def phase_id(config: PhaseConfig | dict[str, Any]) -> str:
+    """A hash of what the phase computes: its config's JSON dump with the model named by its fingerprint (not its
+    path) and without bookkeeping settings (so changing the checkpoint interval resumes rather than restarts)."""
+    identity = dict(config) if isinstance(config, dict) else config.dump()
     if identity.get("model"):
         identity["model"] = {k: v for k, v in identity["model"].items() if k != "name"}
     if "optimizer" in identity:
@@ -60,36 +82,31 @@ def phase_id(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _head_config(spec: ExperimentSpec, member: MixMember) -> dict[str, Any]:
-    """A head's task, data and selection set. Training languages other than English (translate-train, MLM) and
-    a selection language other than English are written only when set, so English heads keep their ids."""
+def _head_config(spec: ExperimentSpec, member: MixMember) -> HeadConfig:
+    """A head's task, data and selection set; its training and selection languages are English unless the
+    member names others (translate-train, MLM, ``select_language``)."""
     task = get_task(member.task)
     languages = spec.train_languages(member)
     train = training_source(task, languages[0], all_tasks()) if languages else task.train_from
     select = task.select_on
-    head = {
-        "task": task.name,
-        "kind": task.kind.name,
-        "labels": list(task.label_set(spec.source_for(task.name))),
-        "train": {
-            "task": train.task,
-            "split": train.split,
-            "source": (member.data or spec.source_for(train.task)).model_dump(),
-        },
-        "select": {
-            "task": select.task,
-            "split": select.split,
-            "source": spec.source_for(select.task).model_dump(),
-        },
-        "data": spec.settings_for(task.name).data_part(task.kind.name),
-    }
-    if languages != [ENGLISH]:
-        head["train"]["languages"] = languages
-    if member.select_language and member.select_language != ENGLISH:
-        head["select"]["language"] = member.select_language
-    if not task.selection_metric:  # no dev set (MLM): the phase selects on its other heads
-        del head["select"]
-    return head
+    return HeadConfig(
+        task=task.name,
+        kind=task.kind.name,
+        labels=list(task.label_set(spec.source_for(task.name))),
+        train=TrainData(
+            task=train.task, split=train.split, source=member.data or spec.source_for(train.task), languages=languages
+        ),
+        # no dev set (MLM): the phase selects on its other heads
+        select=SelectData(
+            task=select.task,
+            split=select.split,
+            source=spec.source_for(select.task),
+            language=member.select_language or ENGLISH,
+        )
+        if task.selection_metric
+        else None,
+        data=spec.settings_for(task.name).data_part(task.kind.name),
+    )
 
 
 def _train_config(
@@ -98,44 +115,42 @@ def _train_config(
     seed: int,
     parent: str | None,
     model: str,
-    adapters: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    adapters: AdapterRecipe | None = None,
+) -> TrainPhaseConfig:
     # A single task's overrides apply to its optimizer too; a mix uses the experiment-wide optimizer settings.
     members = [as_member(task) for task in tasks]
     optimizer = (spec.settings_for(members[0].task) if len(members) == 1 else spec.training).optimizer_part()
     # Only mixes name their sampler, and only when it is not the default (proportional, per-task batches, what
     # every mix did before samplers existed), so phase ids stay what they were wherever the computation is.
     used = spec.multitask.for_mix([m.name for m in members])
-    sampling = {"multitask": used} if len(members) > 1 and used != PROPORTIONAL.for_mix([]) else {}
-    # Only adapter phases name their recipe, so full fine-tuning keeps the ids it always had.
-    return (
-        ({"adapters": adapters} if adapters else {})
-        | sampling
-        | {
-            "kind": "train",
-            "parent": parent,
-            "model": None if parent else {"name": spec.model, "revision": spec.model_revision, "fingerprint": model},
-            "trust_remote_code": spec.trust_remote_code,
-            "seed": seed,
-            "optimizer": optimizer,
-            "heads": {member.name: _head_config(spec, member) for member in members},
-        }
+    return TrainPhaseConfig(
+        parent=parent,
+        model=None if parent else _model_ref(spec, model),
+        trust_remote_code=spec.trust_remote_code,
+        seed=seed,
+        optimizer=optimizer,
+        heads={member.name: _head_config(spec, member) for member in members},
+        adapters=adapters,  # only adapter phases name their recipe: full fine-tuning keeps the ids it always had
+        multitask=used if len(members) > 1 and used != PROPORTIONAL.for_mix([]) else None,
     )
 
 
-def _eval_config(spec: ExperimentSpec, task: Task, parent: str | None, model: str) -> dict[str, Any]:
-    # Without a parent (a retrieval target of the baseline) the phase evaluates the pretrained model itself.
-    pretrained = {"model": {"name": spec.model, "revision": spec.model_revision, "fingerprint": model}}
-    return ({} if parent else pretrained) | {
-        "kind": "evaluate",
-        "parent": parent,
-        "task": task.name,
-        "split": task.eval_split,
-        "languages": sorted(spec.languages_for(task)),
-        "source": spec.source_for(task.name).model_dump(),
-        "data": spec.settings_for(task.name).data_part(task.kind.name),
-        "trust_remote_code": spec.trust_remote_code,
-    }
+def _eval_config(spec: ExperimentSpec, task: Task, parent: str | None, model: str) -> EvalPhaseConfig:
+    return EvalPhaseConfig(
+        parent=parent,
+        # Without a parent (a retrieval target of the baseline) the phase evaluates the pretrained model itself.
+        model=None if parent else _model_ref(spec, model),
+        task=task.name,
+        split=task.eval_split,
+        languages=sorted(spec.languages_for(task)),
+        source=spec.source_for(task.name),
+        data=spec.settings_for(task.name).data_part(task.kind.name),
+        trust_remote_code=spec.trust_remote_code,
+    )
+
+
+def _model_ref(spec: ExperimentSpec, fingerprint: str) -> ModelRef:
+    return ModelRef(name=spec.model, revision=spec.model_revision, fingerprint=fingerprint)
 
 
 def _target_stages(spec: ExperimentSpec, task: Task) -> tuple[str, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
@@ -20,6 +19,7 @@ from xstilts.experiments.slurm import SlurmExecutor
 from xstilts.experiments.spec import ExperimentSpec, write_resolved
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
 from xstilts.models.encoder import check_model
+from xstilts.phase_config import DataRef, TrainPhaseConfig
 from xstilts.tasks.registry import get_task
 
 
@@ -45,18 +45,18 @@ def data_requirements(plan: list[Phase]) -> set[tuple[str, str, str, str]]:
     needs = set()
     for phase in plan:
         config = phase.config
-        if phase.kind == "train":
-            for head in config["heads"].values():
+        if isinstance(config, TrainPhaseConfig):
+            for head in config.heads.values():
                 # English unless the head trains on other languages or selects on another dev language
-                reads = [(head["train"], head["train"].get("languages", ["en"]))]
-                if "select" in head:  # heads without a dev set (MLM) have none
-                    reads.append((head["select"], [head["select"].get("language", "en")]))
+                reads: list[tuple[DataRef, list[str]]] = [(head.train, head.train.languages)]
+                if head.select is not None:  # heads without a dev set (MLM) have none
+                    reads.append((head.select, [head.select.language]))
                 for ref, languages in reads:
-                    source = json.dumps(ref["source"], sort_keys=True)
-                    needs.update((ref["task"], ref["split"], language, source) for language in languages)
+                    source = json.dumps(ref.source.model_dump(), sort_keys=True)
+                    needs.update((ref.task, ref.split, language, source) for language in languages)
         else:
-            source = json.dumps(config["source"], sort_keys=True)
-            needs.update((config["task"], config["split"], language, source) for language in config["languages"])
+            source = json.dumps(config.source.model_dump(), sort_keys=True)
+            needs.update((config.task, config.split, language, source) for language in config.languages)
     return needs
 
 
@@ -75,7 +75,7 @@ def run_experiment(spec: ExperimentSpec, run_dir: Path, console: Console) -> Res
     check_local_data(plan)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_resolved(spec, run_dir / RESOLVED_SPEC)
-    atomic_write_json(run_dir / PLAN_JSON, [asdict(phase) for phase in plan])
+    atomic_write_json(run_dir / PLAN_JSON, [phase.to_json() for phase in plan])
     executor_for(spec.executor, run_dir, console).execute(plan)
     return ResultsStore(run_dir / STORE_NAME)
 

@@ -15,13 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xstilts.artefacts import atomic_write_text
 from xstilts.data.samplers import Sampling
-from xstilts.data.sources import EMBEDDED, DataSource
+from xstilts.data.sources import EMBEDDED, ENGLISH, DataSource
 from xstilts.errors import ConfigError, XstiltsError
 from xstilts.experiments.executor_settings import ExecutorSettings
 from xstilts.experiments.methods import AdapterOptions, Method, TargetMethod, anchor_adapter_paths, method_problems
 from xstilts.experiments.variants import (
     BASELINE,
-    ENGLISH,
     ENTRY_TAGS,
     MLM,
     IntermediateEntry,

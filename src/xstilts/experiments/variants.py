@@ -24,14 +24,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from xstilts.data.samplers import Sampling
-from xstilts.data.sources import DataSource
+from xstilts.data.sources import ENGLISH, DataSource
 from xstilts.errors import XstiltsError
 from xstilts.tasks.base import SplitRef, Task
 from xstilts.tasks.mlm import MaskedLanguageModelling
 
 MLM = MaskedLanguageModelling.name
 
-ENGLISH = "en"
 BASELINE = "baseline"
 BASELINE_SPELLINGS = {"none", "baseline"}
 # With several methods (``method: [full, lora]``) each method is an arm of the experiment: its variants are named

@@ -37,17 +37,18 @@ from xstilts.models.adapters import (
 from xstilts.models.encoder import load_encoder, model_fingerprint
 from xstilts.models.mlm_head import pretrained_mlm_head
 from xstilts.models.multitask import MultiTaskModel
+from xstilts.phase_config import AdapterRecipe, TrainPhaseConfig
 
 
 def build_train_model(
-    config: dict[str, Any], parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
+    config: TrainPhaseConfig, parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
 ) -> tuple[MultiTaskModel, Any]:
     """(model with fresh heads and the trainable parameters set, tokenizer) for a training phase's config."""
-    recipe, trust = config.get("adapters"), config["trust_remote_code"]
-    if recipe is None or recipe.get("target_method") == "merge":
+    recipe, trust = config.adapters, config.trust_remote_code
+    if recipe is None or recipe.target_method == "merge":
         if parent_dir is None:
-            model = config["model"]
-            encoder, tokenizer = load_encoder(model["name"], model["revision"], trust_remote_code=trust)
+            model = config.pretrained
+            encoder, tokenizer = load_encoder(model.name, model.revision, trust_remote_code=trust)
         elif is_adapter_artefact(parent_dir):  # merge: the parent's LoRA goes into the encoder
             encoder, tokenizer = merged_encoder(parent_dir, trust)
         else:  # full fine-tuning, or a later stage of a merged target (XCOPA: Social IQa, then COPA)
@@ -60,25 +61,25 @@ def build_train_model(
     return model, tokenizer
 
 
-def _start_mlm_heads_from_checkpoint(model: MultiTaskModel, config: dict[str, Any]) -> None:
+def _start_mlm_heads_from_checkpoint(model: MultiTaskModel, config: TrainPhaseConfig) -> None:
     """Continued MLM continues the checkpoint's own MLM head where it has one: a random head would start at a
     loss of ln(vocabulary) and send large gradients into the pretrained encoder."""
     names = [name for name, spec in model.head_specs.items() if spec["kind"] == MASKED_LM.name]
     if not names:
         return
-    weights = pretrained_mlm_head(config["model"]["name"], config["model"]["revision"], config["trust_remote_code"])
+    weights = pretrained_mlm_head(config.pretrained.name, config.pretrained.revision, config.trust_remote_code)
     if weights is not None:
         for name in names:
             model.heads[name].load_state_dict(weights)
 
 
 def _adapter_model(
-    recipe: dict[str, Any], config: dict[str, Any], parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
+    recipe: AdapterRecipe, config: TrainPhaseConfig, parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
 ) -> tuple[AdapterModel, Any]:
-    trust, method = config["trust_remote_code"], recipe["method"]
+    trust, method = config.trust_remote_code, recipe.method
     parent: dict[str, Any] | None = None
     if parent_dir is None:
-        base = {k: config["model"][k] for k in ("name", "revision", "fingerprint")}
+        base = config.pretrained.model_dump()
         encoder, tokenizer = load_base(base, trust)
     else:
         parent = record = read_json(parent_dir / SETUP_JSON)
@@ -86,26 +87,28 @@ def _adapter_model(
         encoder, tokenizer = load_base(base, trust)
         load_adapters(parent_dir, encoder)
     languages = dict(parent["languages"]) if parent else {}
-    for language, source in recipe.get("languages", {}).items():
+    for language, source in (recipe.languages or {}).items():
         if language not in languages:
-            if not source["hub"] and model_fingerprint(source["name"]) != source["fingerprint"]:
-                raise ModelLoadError(f"the language adapter {source['name']} changed since this run was planned")
-            languages[language] = load_language_adapter(encoder, source["name"], language, source["hub"])
+            if not source.hub and model_fingerprint(source.name) != source.fingerprint:
+                raise ModelLoadError(f"the language adapter {source.name} changed since this run was planned")
+            languages[language] = load_language_adapter(encoder, source.name, language, source.hub)
     madx = method == "madx"
-    new = library_config(method, recipe["adapter"]) if "adapter" in recipe else None
-    if recipe["stage"] == "intermediate" and method == "fusion":
+    new = library_config(method, recipe.adapter) if recipe.adapter is not None else None
+    if recipe.stage == "intermediate" and method == "fusion":
         names = {head: f"{INTERMEDIATE}_{head}" for head in head_specs}
         for name in names.values():
             encoder.add_adapter(name, config=new)
         encoder.train_adapter(Stack(*names.values()))  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
         routes = {head: Route((name,)) for head, name in names.items()}
-    elif recipe["stage"] == "intermediate":
+    elif recipe.stage == "intermediate":
         encoder.add_adapter(INTERMEDIATE, config=new)
         encoder.train_adapter(INTERMEDIATE)
         routes = {head: Route((INTERMEDIATE,), madx) for head in head_specs}
-    elif recipe["target_method"] == "fuse" and parent is not None and not parent["fusions"]:
+    elif recipe.target_method == "fuse" and parent is not None and not parent["fusions"]:
+        if recipe.fusion is None:
+            raise ValueError("the recipe of a fused target names no fusion settings")
         fused = [name for name in parent["adapters"] if name not in parent["languages"].values()]
-        encoder.train_adapter_fusion(add_fusion(encoder, fused, recipe["fusion"]))
+        encoder.train_adapter_fusion(add_fusion(encoder, fused, recipe.fusion))
         routes = {head: Route((tuple(fused),)) for head in head_specs}
     else:  # stack, or a later stage of a target (XCOPA): a new target adapter on the parent's route (if any)
         below = _single_route(parent).stack if parent else ()
@@ -114,8 +117,7 @@ def _adapter_model(
             encoder.add_adapter(f"target_{head}", config=new)
             routes[head] = Route((*below, f"target_{head}"), madx)
         encoder.train_adapter(Stack(*(f"target_{head}" for head in head_specs)))  # pyright: ignore[reportArgumentType]  (adapters annotates *children as one list)
-    source = recipe.get("source_language")
-    return AdapterModel(encoder, head_specs, routes, base, languages, source), tokenizer
+    return AdapterModel(encoder, head_specs, routes, base, languages, recipe.source_language), tokenizer
 
 
 def _single_route(parent: dict[str, Any]) -> Route:

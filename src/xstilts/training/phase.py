@@ -16,10 +16,9 @@ from transformers import set_seed
 
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache, Features
-from xstilts.data.samplers import Sampling
-from xstilts.data.sources import DataSource
 from xstilts.evaluation.scoring import score_set
 from xstilts.models.heads import head_type
+from xstilts.phase_config import HeadConfig, TrainPhaseConfig
 from xstilts.tasks.loading import load_examples, load_features
 from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
@@ -27,16 +26,15 @@ from xstilts.training.methods import build_train_model
 from xstilts.training.settings import TrainingSettings
 
 TRAIN_STATE = "train_state"
-ENGLISH = "en"  # training data and model selection default to English (the paper's zero-shot setting)
 
 
-def _head_spec(head: dict[str, Any]) -> dict[str, Any]:
-    options = head_type(head["kind"]).options(head["data"])
-    return {"kind": head["kind"], "labels": head["labels"], "num_labels": len(head["labels"]), "options": options}
+def _head_spec(head: HeadConfig) -> dict[str, Any]:
+    options = head_type(head.kind).options(head.data)
+    return {"kind": head.kind, "labels": head.labels, "num_labels": len(head.labels), "options": options}
 
 
 def run_train_phase(
-    config: dict[str, Any],
+    config: TrainPhaseConfig,
     phase_dir: Path,
     parent_dir: Path | None,
     cache: FeatureCache,
@@ -44,20 +42,20 @@ def run_train_phase(
     desc: str,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Returns (English dev metrics of the selected model, the loop's record)."""
-    set_seed(config["seed"])
-    heads = config["heads"]
+    set_seed(config.seed)
+    heads = config.heads
     model, tokenizer = build_train_model(config, parent_dir, {name: _head_spec(head) for name, head in heads.items()})
     streams, dev_sets, dev_languages = [], {}, {}
     for name, head in heads.items():
-        data, labels = head["data"], head["labels"]
+        data, labels, dev_ref = head.data, head.labels, head.select
         streams.append(TaskStream(name, _training_features(head, tokenizer, cache)))
-        if "select" not in head:
+        if dev_ref is None:
             continue  # no dev set (MLM): the mix's other heads select the model
-        dev_languages[name] = language = head["select"].get("language", ENGLISH)
-        dev_task, dev_source = get_task(head["select"]["task"]), DataSource(**head["select"]["source"])
-        dev = load_examples(dev_task, head["select"]["split"], language, dev_source, data["max_eval_examples"])
+        dev_languages[name] = language = dev_ref.language
+        dev_task, dev_source = get_task(dev_ref.task), dev_ref.source
+        dev = load_examples(dev_task, dev_ref.split, language, dev_source, data["max_eval_examples"])
         dev_features = load_features(
-            dev_task, head["select"]["split"], language, dev_source, dev, labels, tokenizer, data, False, cache
+            dev_task, dev_ref.split, language, dev_source, dev, labels, tokenizer, data, False, cache
         )
         dev_sets[name] = (dev, dev_features)
 
@@ -66,15 +64,15 @@ def run_train_phase(
         if not dev_sets:
             return 0.0, {}
         for name, (dev, dev_features) in dev_sets.items():
-            task = get_task(heads[name]["task"])
+            task = get_task(heads[name].task)
             scores, _ = score_set(
                 current,
                 name,
                 task,
-                heads[name]["labels"],
+                heads[name].labels,
                 dev,
                 dev_features,
-                heads[name]["data"],
+                heads[name].data,
                 dev_languages[name],  # English dev unless the member sets select_language
                 tokenizer.pad_token_id,
                 accelerator.device,
@@ -84,7 +82,7 @@ def run_train_phase(
             selection.append(scores[task.selection_metric])
         return float(np.mean(selection)), details
 
-    settings = TrainingSettings.model_validate(config["optimizer"])
+    settings = TrainingSettings.model_validate(config.optimizer)
     if not dev_sets:  # nothing to select on (an MLM-only phase): keep the last epoch
         settings = settings.model_copy(update={"select_best": False})
     if settings.freeze_word_embeddings:
@@ -94,12 +92,12 @@ def run_train_phase(
         streams,
         tokenizer.pad_token_id,
         settings,
-        config["seed"],
+        config.seed,
         phase_dir / TRAIN_STATE,
         select,
         accelerator,
         desc,
-        Sampling(**config.get("multitask", {})),
+        config.sampling,
     )
     if accelerator.is_main_process:  # under DDP the other processes hold the same weights
         accelerator.unwrap_model(model).save(phase_dir, tokenizer)
@@ -116,16 +114,16 @@ def run_train_phase(
     return metrics, record
 
 
-def _training_features(head: dict[str, Any], tokenizer: Any, cache: FeatureCache) -> Features:
+def _training_features(head: HeadConfig, tokenizer: Any, cache: FeatureCache) -> Features:
     """A head's training features: English, or every language it lists (translate-train data, MLM text), the
     first ``max_train_examples`` examples of each."""
-    data = head["data"]
-    task, source, split = get_task(head["train"]["task"]), DataSource(**head["train"]["source"]), head["train"]["split"]
+    data = head.data
+    task, source, split = get_task(head.train.task), head.train.source, head.train.split
     features = Features()
     offset = 0
-    for language in head["train"].get("languages", [ENGLISH]):
+    for language in head.train.languages:
         examples = load_examples(task, split, language, source, data["max_train_examples"])
-        part = load_features(task, split, language, source, examples, head["labels"], tokenizer, data, True, cache)
+        part = load_features(task, split, language, source, examples, head.labels, tokenizer, data, True, cache)
         features.extend(part, example_offset=offset)
         offset += len(examples)
     return features
