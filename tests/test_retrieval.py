@@ -59,6 +59,7 @@ from xstilts.models.adapters import SETUP_JSON
 from xstilts.models.encoder import load_encoder
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.pooling import default_layer, pool, resolve_layer
+from xstilts.phase_config import EvalPhaseConfig, ModelRef
 from xstilts.tasks.lareqa import LAREQA_LANGUAGES
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.tatoeba import TATOEBA_CODES
@@ -560,17 +561,21 @@ def test_retrieval_features_are_the_direct_tokenizer_calls(tiny_model: Path) -> 
     assert batch["attention_mask"].tolist() == [[int(k < n) for k in range(max(lengths))] for n in lengths]
 
 
-def _retrieval_config(task: str, model: Path, source: Path, languages: list[str], split: str = "test") -> dict:
+def _retrieval_config(
+    task: str, model: Path, source: Path, languages: list[str], split: str = "test"
+) -> EvalPhaseConfig:
     data = {"max_length": 32, "eval_batch_size": 4, "max_eval_examples": 16}
-    return {
-        "task": task,
-        "split": split,
-        "languages": languages,
-        "data": data | {"retrieval_layer": None, "retrieval_pooling": "mean"},
-        "source": {"source": "local", "path": str(source)},
-        "trust_remote_code": False,
-        "model": {"name": str(model), "revision": None},
-    }
+    return EvalPhaseConfig(
+        kind="evaluate",
+        parent=None,
+        task=task,
+        split=split,  # type: ignore[arg-type]
+        languages=languages,
+        data=data | {"retrieval_layer": None, "retrieval_pooling": "mean"},
+        source=DataSource(source="local", path=str(source)),
+        trust_remote_code=False,
+        model=ModelRef(name=str(model), revision=None, fingerprint="test"),
+    )
 
 
 def _phase_files(directory: Path) -> dict[str, str]:
@@ -611,7 +616,8 @@ def test_a_second_evaluation_of_the_same_sets_featurizes_nothing(
     assert featurized == [] and again == first
     assert _phase_files(tmp_path / "a") == _phase_files(tmp_path / "b")
     assert first["bucc2018"][0]["retrieval"]["threshold_split"] == "dev"
-    other = configs["tatoeba"] | {"data": configs["tatoeba"]["data"] | {"max_length": 8}}  # other features
+    tatoeba = configs["tatoeba"]
+    other = tatoeba.model_copy(update={"data": tatoeba.data | {"max_length": 8}})  # other features
     run_eval_phase(other, tmp_path / "c", None, cache, torch.device("cpu"))
     assert featurized == [("tatoeba-de",), ("tatoeba-fr",)]
 
