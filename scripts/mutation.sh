@@ -11,8 +11,9 @@
 # Each module is mutated in its own work folder .mutation/NAME/ (src/ and tests/ linked, a pyproject.toml with a
 # [tool.mutmut] section written there): only the module's files are mutated and only the module's test files
 # run; of those, mutmut runs for each mutant just the tests that called the mutated function.
-# --recheck, after adding tests that should kill survivors: reruns only the survivors (test files added to the
-# table are picked up) and keeps every other verdict of the last run (more tests cannot revive a killed mutant).
+# --recheck, after adding tests that should kill survivors: reruns only the survivors and the timeouts (a timeout
+# may be a loaded machine, not a hanging mutant), with the test files the table names now, and keeps every other
+# verdict of the last run (more tests cannot revive a killed mutant).
 # Results: .mutation/NAME/survivors.txt (the diff of every mutant that no test killed), .mutation/NAME/run.log,
 # .mutation/summary.tsv (the latest run of each module). MUTATION_JOBS: mutants tested at once (default 2).
 # MUTATION_PYTEST_OPTIONS: pytest options for this invocation only, e.g. --deselect=FILE::TEST for a test that fails
@@ -140,7 +141,7 @@ for name in "${selected[@]}"; do
     [ -f "$work/verdicts.json" ] || { echo "mutation: $name: no finished run to recheck in $work" >&2; exit 2; }
     read -r -a names <<<"$(.venv-mutation/bin/python -c '
 import json, sys
-print(" ".join(k for k, v in json.load(open(sys.argv[1])).items() if v not in ("killed", "timeout")))
+print(" ".join(k for k, v in json.load(open(sys.argv[1])).items() if v != "killed"))
 ' "$work/verdicts.json")"
     if [ ${#names[@]} = 0 ]; then
       echo "mutation: $name: no survivors to recheck" >&2
