@@ -28,14 +28,15 @@ MUTMUT_VERSION=3.8.1 # 3.8.x: src layout, Python 3.10-3.14, fork-server isolatio
 # THE TABLE: name | files to mutate (globs, relative to the repository root) | test files that cover them
 #            [| pytest options for this module's runs, e.g. --deselect=FILE::TEST for an end-to-end test that
 #               would run once per mutant while faster tests cover the same lines].
-# When code moves (e.g. into src/xstilts/kinds/), update the paths here; a path that matches nothing is an error.
+# When code moves, update the paths here; a path that matches nothing is an error.
 # ---------------------------------------------------------------------------------------------------------------------
 MODULES=(
-  "metrics    | src/xstilts/evaluation/metrics/*.py
+  "metrics    | src/xstilts/metrics/*.py
               | tests/test_metrics.py tests/test_metrics_xtreme.py tests/test_span_scoring.py
                 tests/test_tagging_features.py tests/test_multiple_choice.py tests/test_retrieval.py
                 tests/test_tasks_library.py tests/test_metrics_mutants.py"
-  "decoding   | src/xstilts/evaluation/predict.py src/xstilts/evaluation/tagging.py
+  "decoding   | src/xstilts/evaluation/predict.py src/xstilts/kinds/base.py src/xstilts/kinds/span_extraction.py
+                src/xstilts/kinds/token_tagging.py
               | tests/test_featurize.py tests/test_span_scoring.py tests/test_tagging_features.py
                 tests/test_decoding_mutants.py"
   "training   | src/xstilts/training/loop.py src/xstilts/training/checkpoint.py
@@ -45,7 +46,7 @@ MODULES=(
                 tests/test_multiple_choice.py tests/test_text_mlm.py"
   "plan       | src/xstilts/experiments/plan.py
               | tests/test_plan.py tests/test_variants.py tests/test_adapter_spec.py tests/test_examples.py"
-  "features   | src/xstilts/data/features.py src/xstilts/data/loading.py
+  "features   | src/xstilts/data/features.py src/xstilts/tasks/loading.py
               | tests/test_featurize.py tests/test_samplers.py tests/test_tagging_features.py
                 tests/test_multiple_choice.py"
   "executors  | src/xstilts/experiments/executors.py

@@ -14,8 +14,11 @@ import torch
 from tests.builders import hand_span_features, logits_of
 from xstilts.data.examples import ClassificationExample, SpanExample, TaggingExample
 from xstilts.data.features import Features
-from xstilts.evaluation.predict import _max_context, decode_classification, decode_spans, forward_all
-from xstilts.evaluation.tagging import decode_tagging
+from xstilts.evaluation.predict import forward_all
+from xstilts.kinds.base import ENCODER_COLUMNS
+from xstilts.kinds.base import argmax_labels as decode_classification
+from xstilts.kinds.span_extraction import _max_context, decode_spans
+from xstilts.kinds.token_tagging import decode_tagging
 
 PAD = 1
 # Token ids that bfloat16 cannot hold exactly (8 significant bits): autocast on CPU would show as rounding.
@@ -42,7 +45,11 @@ class EchoModel(torch.nn.Module):
 
 
 def features() -> Features:
-    return Features(sequences={"input_ids": [list(r) for r in ROWS]}, scalars={"example_index": [0, 1, 2, 3]})
+    return Features(
+        sequences={"input_ids": [list(r) for r in ROWS]},
+        scalars={"example_index": [0, 1, 2, 3]},
+        columns=dict(ENCODER_COLUMNS),
+    )
 
 
 def test_forward_all_returns_each_features_per_token_logits_in_feature_order_trimmed_to_its_length() -> None:

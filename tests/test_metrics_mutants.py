@@ -10,11 +10,11 @@ import pytest
 
 from tests.test_metrics import span
 from xstilts.data.examples import ClassificationExample, SpanExample, TaggingExample
-from xstilts.evaluation.metrics import bucc, metric_for, mlqa, retrieval
-from xstilts.evaluation.metrics.accuracy_f1 import accuracy_f1
-from xstilts.evaluation.metrics.squad_v1 import squad_v1
-from xstilts.evaluation.metrics.squad_v2 import squad_v2
-from xstilts.evaluation.metrics.tag_accuracy import tag_accuracy
+from xstilts.metrics import bucc, metric_for, mlqa, retrieval
+from xstilts.metrics.accuracy_f1 import accuracy_f1
+from xstilts.metrics.squad_v1 import squad_v1
+from xstilts.metrics.squad_v2 import squad_v2
+from xstilts.metrics.tag_accuracy import tag_accuracy
 
 
 def test_positive_f1_counts_predicted_and_actual_positives_only() -> None:
