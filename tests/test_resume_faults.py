@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from tests.builders import assert_same_outcome, run_outcome, write_glue_mnli, write_xnli_official
 from tests.conftest import experiment_yaml
 from xstilts.cli import app
-from xstilts.evaluation import phase as evaluation_phase
+from xstilts.evaluation import scoring as evaluation_scoring
 from xstilts.training import checkpoint, loop
 
 # 48 training examples in batches of 8: 6 steps an epoch, 12 in all. Checkpoints are written after steps 3 and 6
@@ -118,7 +118,7 @@ def test_interrupted_evaluation_keeps_its_finished_languages(
     reference: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_dir = tmp_path / "run"
-    score_set = evaluation_phase.score_set
+    score_set = evaluation_scoring.score_set
     scored: list[str] = []
 
     def scorer(ctrl_c_at: str | None) -> Callable[..., Any]:
@@ -136,7 +136,7 @@ def test_interrupted_evaluation_keeps_its_finished_languages(
     languages = _phases(reference.spec.parent / "run", "evaluate")[0]["config"]["languages"]
     first, second = languages[:2]
     with monkeypatch.context() as patch:
-        patch.setattr(evaluation_phase, "score_set", scorer(ctrl_c_at=second))
+        patch.setattr(evaluation_scoring, "score_set", scorer(ctrl_c_at=second))
         _assert_interrupted_by_ctrl_c(_run(reference.spec, run_dir))
     (evaluation,) = _phases(run_dir, "evaluate")
     directory = run_dir / "phases" / evaluation["id"]
@@ -147,7 +147,7 @@ def test_interrupted_evaluation_keeps_its_finished_languages(
     before = {path: (path.stat().st_mtime_ns, path.read_bytes()) for path in kept}
 
     scored.clear()
-    monkeypatch.setattr(evaluation_phase, "score_set", scorer(ctrl_c_at=None))
+    monkeypatch.setattr(evaluation_scoring, "score_set", scorer(ctrl_c_at=None))
     result = _rerun_resumes(reference, run_dir, from_step=0)  # the uninterrupted run's training phase
     assert "done, skipped" in result.output
     assert scored == languages[1:]  # the finished language is not scored again
