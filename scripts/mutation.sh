@@ -155,11 +155,13 @@ print(" ".join(k for k, v in json.load(open(sys.argv[1])).items() if v != "kille
   ln -sfn "$root/src" "$work/src"
   ln -sfn "$root/tests" "$work/tests"
   [ -d "$shared" ] && ln -sfn "$shared" "$work/shared"
+  ln -sfn "$root/examples" "$work/examples" # tests/test_examples.py reads examples/ beside tests/
   {
     cat pyproject.toml
     echo
     echo "[tool.mutmut]"
     echo "source_paths = [\"src\"]"
+    echo "also_copy = [\"examples\"]"
     echo "only_mutate = $(toml_list "${mutate[@]}")"
     echo "pytest_add_cli_args_test_selection = $(toml_list "${tests[@]}")"
     echo "pytest_add_cli_args = $(toml_list -p no:cacheprovider "${options[@]}")"
