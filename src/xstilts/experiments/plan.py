@@ -33,7 +33,6 @@ from xstilts.phase_config import (
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import all_tasks, get_task
 
-
 # Dims that record where a variant's training and selection data come from (``_provenance_dims``).
 SOURCE_DATA = "source_data"
 SELECT_LANGUAGE = "select_language"

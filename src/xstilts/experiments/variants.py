@@ -209,6 +209,6 @@ def training_source(task: Task, language: str, tasks: dict[str, Task], data: Dat
         return SplitRef(task.name, "train")
     have = sorted(set(tasks[usual.task].splits.get(usual.split, ())) | set(task.splits.get("train", ())))
     raise XstiltsError(
-        f"task {task.name!r} has no training data in {language!r} (training languages: {', '.join(have) or 'none'};"
-        " or give a translation of its training file: data: {source: local, path: FILE named with the language})"
+        f"task {task.name!r} has no training data in {language!r} (training languages: {', '.join(have) or 'none'});"
+        " or give a translation of its training file: data: {source: local, path: FILE named with the language}"
     )

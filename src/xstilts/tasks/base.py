@@ -20,7 +20,6 @@ from xstilts.errors import XstiltsError
 from xstilts.kinds.base import Kind
 from xstilts.tasks.plugins import origin_of
 
-
 # Where a training set's text comes from: written in its language, or machine-translated from English.
 HUMAN = "human"
 TRANSLATED = "translated"

@@ -51,7 +51,9 @@ class SQuADv1(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         if language != ENGLISH:
-            raise XstiltsError(f"SQuAD translate-train ({language}) has no hub copy; use local data: {self.local_layout}")
+            raise XstiltsError(
+                f"SQuAD translate-train ({language}) has no hub copy; use local data: {self.local_layout}"
+            )
         return list(span_examples_from_hub(load_hub_split(dataset, "plain_text", _HUB_SPLITS[split], revision)))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
