@@ -2,8 +2,9 @@
 
 The other six languages' training sets are the official release's machine translations of the English one
 (``x-final/LANG/translated_train.tsv``, the same columns as ``train.tsv``), used when an intermediate entry asks
-for ``{task: pawsx, train_language: LANG}``. Both hub loaders read that file for a non-English config's train split
-(HF's ``paws-x`` loading script: ``x-final/{config}/translated_train.tsv`` unless the config is ``en``); TFDS's
+for ``{task: pawsx, train_language: LANG}``. The hub loaders read that file for a non-English config's train split
+(the loading scripts of google/xtreme's ``PAWS-X.LANG`` configs, HF's ``xtreme.py``, and of ``paws-x``:
+``x-final/LANG/translated_train.tsv`` unless the language is ``en``); TFDS's
 ``xtreme_pawsx`` catalog page (https://www.tensorflow.org/datasets/catalog/xtreme_pawsx) describes them as machine
 translations of the English PAWS training data, 49,340 pairs for de."""
 
