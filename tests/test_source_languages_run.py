@@ -1,7 +1,8 @@
-"""A tiny end-to-end run over two non-English sources against English: PAWS-X's official German translated training
-set against English PAWS-X, and a user-supplied Swahili translation of MNLI's train.tsv against English MNLI. The
-phases record the provenance of their data, and the report's source-language section pairs each source with its
-English counterpart on the target's every evaluation language."""
+"""A tiny end-to-end run over non-English sources against English: PAWS-X's official German translated training set
+against English PAWS-X, a user-supplied Swahili translation of MNLI's train.tsv against English MNLI, and (where
+../shared/data has them) the real raw WikiANN German training file against the English one. The phases record the
+provenance of their data, and the report's source-language section pairs each source with its English counterpart
+on the target's every evaluation language."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from xstilts.cli import app
 
 pytestmark = pytest.mark.slow
 
+PANX_RAW = Path(__file__).resolve().parents[2] / "shared" / "data" / "panx" / "raw"
+WITH_PANX = (PANX_RAW / "de" / "train").exists() and (PANX_RAW / "en" / "dev").exists()
 TRAINING = "{lr: 5.0e-4, batch_size: 16, max_length: 32, epochs: 1, eval_batch_size: 64, max_train_examples: 48}"
 
 
@@ -55,10 +58,13 @@ def run_dir(tiny_model: Path, data_root: Path, tmp_path_factory: pytest.TempPath
     pawsx, mnli_sw = _translations(root, data_root)
     intermediate = (
         "[none, mnli, pawsx, {task: pawsx, train_language: de},"
-        f" {{task: mnli, train_language: sw, data: {{source: local, path: {mnli_sw}}}}}]"
+        f" {{task: mnli, train_language: sw, data: {{source: local, path: {mnli_sw}}}}}"
+        + (", panx, {task: panx, train_language: de}]" if WITH_PANX else "]")
     )
     text = experiment_yaml(tiny_model, data_root, intermediate=intermediate, training=TRAINING)
     text = text.replace(str(data_root / "pawsx"), str(pawsx))
+    if WITH_PANX:
+        text += f"  panx: {{data: {{source: local, path: {PANX_RAW}}}, training: {{max_eval_examples: 64}}}}\n"
     (root / "experiment.yaml").write_text(text)
     result = CliRunner().invoke(app, ["run", str(root / "experiment.yaml"), "--out", str(root / "run")])
     assert result.exit_code == 0, result.output
@@ -82,6 +88,8 @@ def test_report_pairs_each_source_with_english_on_every_evaluation_language(run_
     with (run_dir / "report" / "tables" / "source-languages.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     cells = {(row["variant"], row["language"]) for row in rows}
-    assert cells == {(v, lang) for v in ("mnli@sw", "pawsx@de") for lang in ("en", "de", "sw")}
+    sources = ("mnli@sw", "pawsx@de", "panx@de") if WITH_PANX else ("mnli@sw", "pawsx@de")
+    assert cells == {(v, lang) for v in sources for lang in ("en", "de", "sw")}
     assert {row["source"] for row in rows} == {"de", "sw"}
+    assert {row["data"] for row in rows if row["variant"] == "panx@de"} <= {"human"}
     assert {row["transfer"] for row in rows if row["language"] == row["source"]} == {"in-language (not zero-shot)"}
