@@ -20,11 +20,9 @@ from xstilts.analysis import scores
 from xstilts.analysis.statistics import bootstrap_ci, holm, paired_test
 from xstilts.analysis.typology import uriel_distances
 from xstilts.data.sources import ENGLISH
-from xstilts.experiments.variants import ARM_SEPARATOR, is_baseline
+from xstilts.experiments.variants import ARM_SEPARATOR, SOURCE_DATA, SOURCE_LANGUAGE, is_baseline
+from xstilts.tasks.base import HUMAN
 
-SOURCE_LANGUAGE = "source_language"
-SOURCE_DATA = "source_data"  # the plan's provenance dim (experiments.plan.SOURCE_DATA)
-HUMAN = "human"
 _LANGUAGE_TAG = re.compile(r"@[^~]+")
 
 

@@ -16,7 +16,15 @@ from xstilts.data.samplers import PROPORTIONAL
 from xstilts.data.sources import ENGLISH
 from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
-from xstilts.experiments.variants import MLM, MixMember, arm_variant, as_member, training_source
+from xstilts.experiments.variants import (
+    MLM,
+    SELECT_LANGUAGE,
+    SOURCE_DATA,
+    MixMember,
+    arm_variant,
+    as_member,
+    training_source,
+)
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.encoder import model_fingerprint
 from xstilts.phase_config import (
@@ -34,8 +42,6 @@ from xstilts.tasks.base import Task
 from xstilts.tasks.registry import all_tasks, get_task
 
 # Dims that record where a variant's training and selection data come from (``_provenance_dims``).
-SOURCE_DATA = "source_data"
-SELECT_LANGUAGE = "select_language"
 PROVENANCE_DIMS = (SOURCE_DATA, SELECT_LANGUAGE)
 
 

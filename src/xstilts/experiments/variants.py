@@ -31,6 +31,12 @@ from xstilts.tasks.mlm import MaskedLanguageModelling
 
 MLM = MaskedLanguageModelling.name
 
+# Dims (``Variant.dims`` and the plan's ``_provenance_dims``): the members' training languages, whether their data
+# are human-written or machine-translated, and their non-English dev languages for model selection.
+SOURCE_LANGUAGE = "source_language"
+SOURCE_DATA = "source_data"
+SELECT_LANGUAGE = "select_language"
+
 BASELINE = "baseline"
 BASELINE_SPELLINGS = {"none", "baseline"}
 # With several methods (``method: [full, lora]``) each method is an arm of the experiment: its variants are named
@@ -186,7 +192,7 @@ def _variant(name: str | None, members: list[MixMember], index: int, multitask: 
     dims = {"num_tasks": str(len(canonical))}
     languages = sorted({m.train_language or ENGLISH for m in canonical if m.task != MLM})
     if languages:
-        dims["source_language"] = "+".join(languages)
+        dims[SOURCE_LANGUAGE] = "+".join(languages)
     if MLM in {m.task for m in canonical}:
         dims["mlm"] = "yes"
     if len(canonical) > 1:

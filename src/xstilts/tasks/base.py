@@ -25,13 +25,17 @@ HUMAN = "human"
 TRANSLATED = "translated"
 
 
+# What a translation file that does not exist yet is recognised by (so that its error says "translation").
+_DATA_FILE_SUFFIXES = frozenset({".tsv", ".csv", ".json", ".jsonl", ".txt", ".conllu"})
+
+
 def translation_file(source: DataSource | None) -> Path | None:
     """The file of a user-supplied translation: a local source whose path is one file (every task's own local
     layout is a directory), else None."""
     if source is None or source.source != "local" or not source.path:
         return None
     path = resolve_local(source.path)
-    return path if path.is_file() or (path.suffix and not path.exists()) else None
+    return path if path.is_file() or (path.suffix in _DATA_FILE_SUFFIXES and not path.exists()) else None
 
 
 def named_language(path: Path, language: str) -> bool:
@@ -89,7 +93,7 @@ class Task:
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""
-        translation = translation_file(source) if split == "train" else None
+        translation = translation_file(source) if split == "train" and language != ENGLISH else None
         if translation is not None:
             return self.read_translation(translation, language)
         have = self.splits.get(split, ())
