@@ -8,7 +8,9 @@ on SQuAD v1.1 dev, like the other QA targets (never on the evaluation data). Sco
 The GoldP training set is written in all nine languages (no translation): ``{task: tydiqa, train_language: fi}``
 trains on its ``finnish-`` questions, read from the combined train file, XTREME's per-language
 ``tydiqa.goldp.<iso>.train.json`` (what XTREME's ``utils_preprocess.py`` writes into ``tydiqa-goldp-v1.1-train/``)
-or the hub's ``secondary_task`` train split, filtered by the id prefix.
+or the hub's ``secondary_task`` train split, filtered by the id prefix (the hub viewer of
+google-research-datasets/tydiqa, https://huggingface.co/datasets/google-research-datasets/tydiqa: ``secondary_task``
+has 55k rows, a mirror's card 49,881 train and 5,077 validation questions over the nine languages).
 """
 
 from __future__ import annotations
