@@ -27,6 +27,7 @@ from xstilts.evaluation.phase import run_eval_phase
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.spec import load_resolved_plugins
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
+from xstilts.hub import recording_hub_reads
 from xstilts.phase_config import TrainPhaseConfig
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import TRAIN_STATE, run_train_phase
@@ -80,10 +81,11 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
     metrics: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
     config = phase.config
-    if isinstance(config, TrainPhaseConfig):
-        metrics, extra = run_train_phase(config, directory, parent, cache, accelerator, phase.label)
-    elif accelerator.is_main_process:  # evaluation is cheap next to training: one process does it
-        metrics = run_eval_phase(config, directory, parent, cache, accelerator.device)
+    with recording_hub_reads() as hub_reads:  # splits read from the hub's parquet export, not as asked
+        if isinstance(config, TrainPhaseConfig):
+            metrics, extra = run_train_phase(config, directory, parent, cache, accelerator, phase.label)
+        elif accelerator.is_main_process:  # evaluation is cheap next to training: one process does it
+            metrics = run_eval_phase(config, directory, parent, cache, accelerator.device)
     accelerator.wait_for_everyone()
     if not accelerator.is_main_process:
         return None
@@ -105,6 +107,8 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
         "versions": _versions(),
         "git_revision": _git_revision(),
     }
+    if hub_reads:  # only then, so records of phases that read data as asked keep their shape
+        record["hub_data_read"] = [read.to_json() for read in hub_reads]
     atomic_write_json(directory / PHASE_JSON, record)
     mark_done(directory)
     shutil.rmtree(directory / TRAIN_STATE, ignore_errors=True)
