@@ -195,6 +195,30 @@ def tasks(as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = Fal
         console.print(tasks_table(descriptions))
 
 
+data_app = typer.Typer(no_args_is_help=True, help="Check and fetch the data an experiment reads.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+@_user_errors
+def data_check(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a setting, as for `run`")] = None,
+) -> None:
+    """Load every (task, split, language) the experiment reads, from its sources, and compare the counts with the
+    official releases'. Exits 1 when a split differs or fails to load."""
+    from xstilts.display import data_check_table
+    from xstilts.experiments.datacheck import check_experiment_data
+    from xstilts.experiments.spec import load_spec
+
+    checks = check_experiment_data(load_spec(experiment, set_ or []))
+    console.print(data_check_table(checks))
+    bad = [c for c in checks if c.status in ("differs", "error")]
+    console.print(f"{len(checks)} splits: {len(checks) - len(bad)} fine, {len(bad)} differ or failed", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
 @app.command("train-language-adapter")
 @_user_errors
 def train_language_adapter(
