@@ -359,6 +359,12 @@ class FakeHub:
         them: ``<cache>/datasets--<org>--<name>/snapshots/<commit>/<config>/<split>/0000.parquet``."""
         patterns = (allow_patterns,) if isinstance(allow_patterns, str) else tuple(allow_patterns or ("*",))
         self.snapshots.append((repo_id, revision, patterns))
+        if repo_type in (None, "model"):  # a model: an empty snapshot, enough for tests of who downloads what
+            if self._offline():
+                raise FileNotFoundError(f"offline and {repo_id} is not in the cache")
+            model = self.root / f"models--{repo_id.replace('/', '--')}" / "snapshots" / "m0"
+            model.mkdir(parents=True, exist_ok=True)
+            return str(model)
         assert repo_type == "dataset"
         repo = self.repos.get(repo_id)
         if repo is None:

@@ -219,6 +219,32 @@ def data_check(
         raise typer.Exit(1)
 
 
+@app.command()
+@_user_errors
+def prefetch(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    export: Annotated[Path | None, typer.Option(help="also write the data here in the official local layouts")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a setting, as for `run`")] = None,
+) -> None:
+    """Download every dataset split and the model the experiment reads into the caches, so that it then runs with
+    HF_HUB_OFFLINE=1 (e.g. on cluster nodes without network)."""
+    from xstilts.display import prefetch_table
+    from xstilts.experiments.prefetch import fetch_model, local_sources_yaml
+    from xstilts.experiments.prefetch import prefetch as prefetch_data
+    from xstilts.experiments.spec import load_spec
+
+    spec = load_spec(experiment, set_ or [])
+    console.print(f"model {spec.model}: {fetch_model(spec.model, spec.model_revision)}", highlight=False)
+    fetched = prefetch_data(spec, export)
+    console.print(prefetch_table(fetched))
+    if export is not None:
+        snippet = local_sources_yaml(fetched)
+        (export / "local-sources.yaml").write_text(snippet)
+        console.print(f"to read the exported copies, add to the experiment ({export / 'local-sources.yaml'}):")
+        console.print(snippet, markup=False, highlight=False)
+    console.print("now `HF_HUB_OFFLINE=1 xstilts run` reads all of it from the caches", highlight=False)
+
+
 @app.command("train-language-adapter")
 @_user_errors
 def train_language_adapter(

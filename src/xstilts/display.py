@@ -171,3 +171,13 @@ def data_check_table(checks: list[Any]) -> Table:
             "; ".join(check.notes),
         )
     return table
+
+
+def prefetch_table(fetched: list[Any]) -> Table:
+    """``xstilts prefetch``: what was fetched (and exported) per (task, split, language)."""
+    table = Table(title="prefetched")
+    for column in ("task", "split", "lang", "source", "examples", "exported to", "notes"):
+        table.add_column(column, justify="right" if column == "examples" else "left")
+    for f in fetched:
+        table.add_row(f.task, f.split, f.language, f.source, str(f.count), f.exported or "–", f.note)
+    return table
