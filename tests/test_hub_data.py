@@ -190,3 +190,26 @@ def test_offline_after_the_export_was_fetched_reads_it_from_the_cache(hub, monke
     assert len(load_hub_split("allenai/cosmos_qa", None, "validation", None)) == 4
     with pytest.raises(XstiltsError, match="HF_HUB_OFFLINE is set"):
         load_hub_split("allenai/cosmos_qa", None, "train", None)  # never fetched
+
+
+@pytest.mark.slow
+def test_a_phase_that_read_a_parquet_export_records_it_in_phase_json(hub, tiny_model, data_root, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tests.conftest import experiment_yaml
+    from xstilts.cli import app
+
+    spec = tmp_path / "e.yaml"
+    spec.write_text(experiment_yaml(tiny_model, data_root, intermediate="[cosmosqa]", target="[xnli]"))
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(p.read_text()) for p in (tmp_path / "run" / "phases").glob("*/phase.json")]
+    read = {r["role"]: r.get("hub_data_read") for r in records}
+    commit = hub.repos["allenai/cosmos_qa"].export_commit
+    assert [(r["dataset"], r["split"], r["revision_read"]) for r in read["intermediate"]] == [
+        ("allenai/cosmos_qa", "train", f"{PARQUET_EXPORT}@{commit}"),
+        ("allenai/cosmos_qa", "validation", f"{PARQUET_EXPORT}@{commit}"),
+    ]
+    assert read["target"] is None and read["evaluate"] is None  # phases that read data as asked keep their shape
