@@ -19,6 +19,7 @@ changes repos through ``hub.repos``.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +153,7 @@ def pawsx_table(rows: list[tuple[str, str, int]]) -> Table:
     )
 
 
+@functools.cache
 def siqa_table(n: int) -> Table:
     """Social IQa: context, question, answerA-C, label as a string "1"/"2"/"3" (allenai/social_i_qa and
     lighteval/siqa cards: label dtype string)."""
@@ -168,6 +170,7 @@ def siqa_table(n: int) -> Table:
     )
 
 
+@functools.cache
 def cosmosqa_table(n: int) -> Table:
     """Cosmos QA: id, context, question, answer0-3, label int32 (allenai/cosmos_qa card, refs/pr/1 README)."""
     datasets = _features()
@@ -190,6 +193,7 @@ def cosmosqa_table(n: int) -> Table:
     )
 
 
+@functools.cache
 def tatoeba_table(code: str) -> Table:
     """google/xtreme ``tatoeba.<code>`` (validation only): source_sentence, target_sentence, source_lang,
     target_lang."""
@@ -236,22 +240,37 @@ PAWSX_LANGUAGES = ("en", "de", "es", "fr", "ja", "ko", "zh")
 SPLITS = ("train", "validation", "test")
 
 
-def default_repos() -> dict[str, FakeRepo]:
-    """The hub as the dataset pages describe it, for the datasets and configs the tests read."""
-    qa = stripped_squad_table(QA_ROWS)
+@functools.cache
+def _tables() -> dict[str, Table]:
+    """The tables several repos share, built once per test session (datasets are immutable)."""
     greek_modern = [[("Το", "DET"), ("σπίτι", "NOUN")]]
     # UD_Ancient_Greek-PROIEL and -Perseus hold "_Greek" in their folder names: the hub loader merges them into
     # udpos.Greek (test 2809 sentences = 456 Modern (GDT) + 1047 PROIEL + 1306 Perseus, most of it Ancient Greek).
     greek_ancient = [[("ἐν", "ADP"), ("ἀρχῇ", "NOUN")], [("ἦν", "AUX"), ("ὁ", "DET")]]
+    return {
+        "qa": stripped_squad_table(QA_ROWS),
+        "xnli dev": nli_table(["en", "de", "de"]),
+        "xnli test": nli_table(["en", "de", "fr", "de"]),
+        "pawsx xtreme": pawsx_xtreme_table(PAWSX_ROWS),
+        "pawsx": pawsx_table(PAWSX_ROWS),
+        "udpos greek": udpos_table(greek_modern + greek_ancient),
+        "udpos english": udpos_table([[("The", "DET"), ("dog", "NOUN")]]),
+    }
+
+
+def default_repos() -> dict[str, FakeRepo]:
+    """The hub as the dataset pages describe it, for the datasets and configs the tests read."""
+    t = _tables()
+    qa = t["qa"]
     xtreme = FakeRepo(
         configs={
-            "XNLI": {"validation": nli_table(["en", "de", "de"]), "test": nli_table(["en", "de", "fr", "de"])},
+            "XNLI": {"validation": t["xnli dev"], "test": t["xnli test"]},
             **{f"XQuAD.{lang}": {"validation": qa} for lang in XTREME_XQUAD},
             **{f"MLQA.{c}.{c}": {"validation": qa, "test": qa} for c in ("en", "de", "es", "zh", "ar", "hi", "vi")},
-            **{f"PAWS-X.{lang}": {s: pawsx_xtreme_table(PAWSX_ROWS) for s in SPLITS} for lang in PAWSX_LANGUAGES},
+            **{f"PAWS-X.{lang}": dict.fromkeys(SPLITS, t["pawsx xtreme"]) for lang in PAWSX_LANGUAGES},
             **{f"tatoeba.{code}": {"validation": tatoeba_table(code)} for code in XTREME_TATOEBA},
-            "udpos.Greek": {s: udpos_table(greek_modern + greek_ancient) for s in SPLITS},
-            "udpos.English": {s: udpos_table([[("The", "DET"), ("dog", "NOUN")]]) for s in ("train", "validation")},
+            "udpos.Greek": dict.fromkeys(SPLITS, t["udpos greek"]),
+            "udpos.English": dict.fromkeys(("train", "validation"), t["udpos english"]),
         }
     )
     return {
@@ -262,7 +281,7 @@ def default_repos() -> dict[str, FakeRepo]:
         ),
         "google/xquad": FakeRepo(configs={f"xquad.{lang}": {"validation": qa} for lang in XQUAD_LANGUAGES}),
         "google-research-datasets/paws-x": FakeRepo(
-            configs={lang: {s: pawsx_table(PAWSX_ROWS) for s in SPLITS} for lang in PAWSX_LANGUAGES}
+            configs={lang: dict.fromkeys(SPLITS, t["pawsx"]) for lang in PAWSX_LANGUAGES}
         ),
         # social_i_qa's main still holds social_i_qa.py (tree main, 14 commits); refs/pr/3 converts it to parquet.
         "allenai/social_i_qa": FakeRepo(
