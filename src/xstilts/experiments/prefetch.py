@@ -67,7 +67,7 @@ def prefetch(spec: ExperimentSpec, export: Path | None = None) -> list[Prefetche
             fetched.append(Prefetched(task, split, language, where, 0, None, "local: nothing to fetch"))
             continue
         examples = get_task(task).read_sample(split, language, source, _limit(spec, task))  # type: ignore[arg-type]
-        streamed = _limit(spec, task) is not None or get_task(task).kind.name == "masked_lm"
+        streamed = get_task(task).kind.name == "masked_lm"
         exported, note = None, "streamed, not cached: use --export for an offline copy" if streamed else ""
         if export is not None:
             if task in EXPORTERS:
