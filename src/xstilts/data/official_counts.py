@@ -10,12 +10,14 @@ zero. Sources, per entry below:
   google-research-datasets/paws-x's card (train 49401, validation 2000, test 2000).
 - XQuAD: Artetxe et al. 2020, 1,190 question-answer pairs per language (google/xquad's card; the shared
   ``xquad.<lang>.json`` files hold 1190 each).
-- MLQA: Lewis et al. 2020 (ACL), Table 4, dev/test questions per language with context and question in the same
-  language; the dev counts of en, de, es, zh are those of the official ``dev-context-L-question-L.json`` files.
+- MLQA: Lewis et al. 2020 (ACL), dev/test questions per language with context and question in the same language;
+  google/xtreme's card gives the same for MLQA.ar.ar (517/5335) and MLQA.de.de (512/4517), and the official
+  ``dev-context-L-question-L.json`` files of en, de, es, zh hold the dev counts.
 - TyDiQA-GoldP: the official v1.1 dev files (``tydiqa-goldp-dev-<language>.json``), XTREME's test set (XTREME, Hu
   et al. 2020, Table 9).
 - UD-POS, PAN-X: XTREME's preprocessed files (``utils_preprocess.py`` output, counted in the shared data's
-  SOURCE.md files: UD v2.5 all treebanks of a language merged; PAN-X, Rahimi et al. 2019's balanced split).
+  SOURCE.md files: UD v2.5 all treebanks of a language merged; PAN-X, Rahimi et al. 2019's balanced split, whose
+  per-language sizes google/xtreme's card also gives).
 - Tatoeba: LASER's data/tatoeba/v1 files (1,000 pairs for most languages, 390 for Swahili; counted in the files).
 - SQuAD v1.1: Rajpurkar et al. 2016 / rajpurkar/squad's card (train 87599, validation 10570). MNLI: nyu-mll/glue's
   card (train 392702, validation_matched 9815). Social IQa: allenai/social_i_qa's card (33410 / 1954). Cosmos QA:
@@ -41,6 +43,19 @@ _MLQA = {
 # TyDiQA-GoldP v1.1 dev questions per language (XTREME's test set).
 _TYDIQA = {"ar": 921, "bn": 113, "en": 440, "fi": 782, "id": 565, "ko": 276, "ru": 812, "sw": 499, "te": 669}
 
+# PAN-X dev and test sentences per language (equal in Rahimi et al.'s split): google/xtreme's dataset card,
+# dataset_info of each PAN-X.<lang> config (validation and test num_examples); the shared XTREME-format files of
+# en, de, es, fr, zh have these counts.
+_PANX_DEV_TEST = {
+    **dict.fromkeys(("jv", "my", "yo"), 100),
+    **dict.fromkeys(("af", "bn", "hi", "kk", "ml", "mr", "ms", "sw", "ta", "te", "tl", "ur"), 1000),
+    **dict.fromkeys(
+        ("ar", "bg", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "he", "hu", "id", "it", "ja", "ka", "ko"),
+        10000,
+    ),
+    **dict.fromkeys(("nl", "pt", "ru", "th", "tr", "vi", "zh"), 10000),
+}
+
 OFFICIAL_COUNTS: dict[str, dict[str, dict[str, int]]] = {
     "xnli": {
         "train": {lang: 392702 for lang in XNLI_LANGUAGES if lang != "en"},
@@ -65,8 +80,8 @@ OFFICIAL_COUNTS: dict[str, dict[str, dict[str, int]]] = {
     },
     "panx": {
         "train": {"en": 20000},
-        "dev": dict.fromkeys(("en", "de", "es", "fr", "zh"), 10000),
-        "test": dict.fromkeys(("en", "de", "es", "fr", "zh"), 10000),
+        "dev": _PANX_DEV_TEST,
+        "test": _PANX_DEV_TEST,
     },
     "tatoeba": {"test": {**dict.fromkeys(("ar", "de", "fi", "hi", "ja", "tr", "zh"), 1000), "sw": 390}},
     "squad_v1": {"train": {"en": 87599}, "dev": {"en": 10570}},
