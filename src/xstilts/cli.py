@@ -196,6 +196,56 @@ def tasks(as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = Fal
         console.print(tasks_table(descriptions))
 
 
+data_app = typer.Typer(no_args_is_help=True, help="Check and fetch the data an experiment reads.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+@_user_errors
+def data_check(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a setting, as for `run`")] = None,
+) -> None:
+    """Load every (task, split, language) the experiment reads, from its sources, and compare the counts with the
+    official releases'. Exits 1 when a split differs or fails to load."""
+    from xstilts.display import data_check_table
+    from xstilts.experiments.datacheck import check_experiment_data
+    from xstilts.experiments.spec import load_spec
+
+    checks = check_experiment_data(load_spec(experiment, set_ or []))
+    console.print(data_check_table(checks))
+    bad = [c for c in checks if c.status in ("differs", "error")]
+    console.print(f"{len(checks)} splits: {len(checks) - len(bad)} fine, {len(bad)} differ or failed", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def prefetch(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    export: Annotated[Path | None, typer.Option(help="also write the data here in the official local layouts")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a setting, as for `run`")] = None,
+) -> None:
+    """Download every dataset split and the model the experiment reads into the caches, so that it then runs with
+    HF_HUB_OFFLINE=1 (e.g. on cluster nodes without network)."""
+    from xstilts.display import prefetch_table
+    from xstilts.experiments.prefetch import fetch_model, local_sources_yaml
+    from xstilts.experiments.prefetch import prefetch as prefetch_data
+    from xstilts.experiments.spec import load_spec
+
+    spec = load_spec(experiment, set_ or [])
+    console.print(f"model {spec.model}: {fetch_model(spec.model, spec.model_revision)}", highlight=False)
+    fetched = prefetch_data(spec, export)
+    console.print(prefetch_table(fetched))
+    if export is not None:
+        snippet = local_sources_yaml(fetched)
+        (export / "local-sources.yaml").write_text(snippet)
+        console.print(f"to read the exported copies, add to the experiment ({export / 'local-sources.yaml'}):")
+        console.print(snippet, markup=False, highlight=False)
+    console.print("now `HF_HUB_OFFLINE=1 xstilts run` reads all of it from the caches", highlight=False)
+
+
 @app.command("train-language-adapter")
 @_user_errors
 def train_language_adapter(

@@ -145,3 +145,39 @@ def score_notes(result: dict[str, Any]) -> list[str]:
     if result["ignored_files"]:
         notes.append(f"not official test files, not scored: {' '.join(result['ignored_files'])}")
     return notes
+
+
+_CHECK_STYLE = {"match": "green", "differs": "bold red", "error": "bold red", "no official count": "dim"}
+
+
+def data_check_table(checks: list[Any]) -> Table:
+    """``xstilts data check``: one row per (task, split, language) with its count against the official one."""
+    table = Table(title="data check: example counts against the official releases")
+    for column in ("task", "split", "lang", "source", "count", "official", "status", "notes"):
+        table.add_column(column, justify="right" if column in ("count", "official") else "left")
+    for check in checks:
+        status = check.status
+        if status == "differs":
+            status = f"differs by {check.difference:+d}"
+        style = _CHECK_STYLE.get(check.status, "")
+        table.add_row(
+            check.task,
+            check.split,
+            check.language,
+            check.source,
+            "–" if check.count is None else str(check.count),
+            "–" if check.official is None else str(check.official),
+            f"[{style}]{status}[/{style}]" if style else status,
+            "; ".join(check.notes),
+        )
+    return table
+
+
+def prefetch_table(fetched: list[Any]) -> Table:
+    """``xstilts prefetch``: what was fetched (and exported) per (task, split, language)."""
+    table = Table(title="prefetched")
+    for column in ("task", "split", "lang", "source", "examples", "exported to", "notes"):
+        table.add_column(column, justify="right" if column == "examples" else "left")
+    for f in fetched:
+        table.add_row(f.task, f.split, f.language, f.source, str(f.count), f.exported or "–", f.note)
+    return table

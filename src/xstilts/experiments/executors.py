@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
 from rich.console import Console
 
 from xstilts import __version__
@@ -27,10 +28,12 @@ from xstilts.evaluation.phase import run_eval_phase
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.spec import load_resolved_plugins
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
+from xstilts.hub import recording_hub_reads
 from xstilts.phase_config import TrainPhaseConfig
 from xstilts.training.checkpoint import LATEST
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import run_train_phase
+from xstilts.training.tracking import PhaseTracking, TrackingSettings
 
 
 def phase_status(run_dir: Path, phase: Phase) -> str:
@@ -64,6 +67,16 @@ def _git_revision() -> str | None:
     return out.stdout.strip() or None
 
 
+def phase_tracking(run_dir: Path, phase: Phase) -> PhaseTracking | None:
+    """The phase's trackers when the experiment asks for tracking (its resolved spec in the run directory says)."""
+    resolved = run_dir / RESOLVED_SPEC
+    spec = yaml.safe_load(resolved.read_text(encoding="utf-8")) if resolved.exists() else {}
+    if not spec or not spec.get("tracking"):
+        return None
+    settings = TrackingSettings.model_validate(spec["tracking"])
+    return PhaseTracking(settings, run_dir, spec["name"], phase.id, phase.label, phase.config.dump())
+
+
 def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any] | None:
     """Runs one phase whose parent is done and writes its ``phase.json`` and ``DONE``; returns that record
     (``None`` in the other processes of a multi-process launch: they train, the main process writes)."""
@@ -77,10 +90,15 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
     metrics: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
     config = phase.config
-    if isinstance(config, TrainPhaseConfig):
-        metrics, extra = run_train_phase(config, directory, parent, cache, accelerator, phase.label)
-    elif accelerator.is_main_process:  # evaluation is cheap next to training: one process does it
-        metrics = run_eval_phase(config, directory, parent, cache, accelerator.device)
+    tracking = phase_tracking(run_dir, phase) if accelerator.is_main_process else None
+    with recording_hub_reads() as hub_reads:  # splits read from the hub's parquet export, not as asked
+        if isinstance(config, TrainPhaseConfig):
+            metrics, extra = run_train_phase(config, directory, parent, cache, accelerator, phase.label, tracking)
+        elif accelerator.is_main_process:  # evaluation is cheap next to training: one process does it
+            metrics = run_eval_phase(config, directory, parent, cache, accelerator.device)
+    if tracking is not None:
+        tracking.log_metrics(metrics)
+        tracking.close()
     accelerator.wait_for_everyone()
     if not accelerator.is_main_process:
         return None
@@ -102,6 +120,8 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
         "versions": _versions(),
         "git_revision": _git_revision(),
     }
+    if hub_reads:  # only then, so records of phases that read data as asked keep their shape
+        record["hub_data_read"] = [read.to_json() for read in hub_reads]
     directory.write_record(record)
     directory.mark_done()
     shutil.rmtree(directory.train_state, ignore_errors=True)

@@ -91,17 +91,26 @@ class Task:
     # models/pooling.py); a depth not listed scales XTREME-R's layer 14 of 24.
     retrieval_layers: ClassVar[dict[int, int]] = {}
 
-    def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
-        """Reads one split of one language from the configured source; checks the pair exists first."""
-        translation = translation_file(source) if split == "train" and language != ENGLISH else None
-        if translation is not None:
-            return self.read_translation(translation, language)
+    def check_split(self, split: Split, language: str) -> None:
         have = self.splits.get(split, ())
         if language not in have:
             raise XstiltsError(
                 f"task {self.name!r} has no {split!r} split for language {language!r}"
                 f" (it has: {', '.join(have) or 'none'})"
             )
+
+    def read_sample(self, split: Split, language: str, source: DataSource, limit: int | None) -> list[Example]:
+        """The first ``limit`` examples (all without one); a task whose hub data is too large to read whole (MLM's
+        Wikipedia) passes the limit into its reader instead."""
+        examples = self.read(split, language, source)
+        return examples[:limit] if limit else examples
+
+    def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
+        """Reads one split of one language from the configured source; checks the pair exists first."""
+        translation = translation_file(source) if split == "train" and language != ENGLISH else None
+        if translation is not None:
+            return self.read_translation(translation, language)
+        self.check_split(split, language)
         if source.source == "local":
             if not source.path:
                 raise XstiltsError(f"task {self.name!r}: data source 'local' needs a 'path' ({self.local_layout})")

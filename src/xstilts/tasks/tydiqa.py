@@ -80,7 +80,8 @@ class TyDiQA(Task):
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         rows = load_hub_split(dataset, "secondary_task", _HUB_SPLITS[split], revision)
         prefix = f"{LANGUAGE_NAMES[language]}-"
-        return list(span_examples_from_hub(rows.filter(lambda row: row["id"].startswith(prefix))))
+        rows = rows.filter(lambda row: row["id"].startswith(prefix))
+        return list(span_examples_from_hub(rows, f"{dataset} secondary_task {language}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         for path in _language_files(root, split, language):

@@ -24,6 +24,7 @@ from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
 from xstilts.training.methods import build_train_model
 from xstilts.training.settings import TrainingSettings
+from xstilts.training.tracking import PhaseTracking
 
 
 def _head_spec(head: HeadConfig) -> dict[str, Any]:
@@ -38,8 +39,10 @@ def run_train_phase(
     cache: FeatureCache,
     accelerator: Accelerator,
     desc: str,
+    tracking: PhaseTracking | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Returns (English dev metrics of the selected model, the loop's record)."""
+    """Returns (English dev metrics of the selected model, the loop's record); ``tracking`` gets the loop's
+    per-step loss and learning rate and per-epoch dev scores."""
     set_seed(config.seed)
     heads = config.heads
     model, tokenizer = build_train_model(config, parent_dir, {name: _head_spec(head) for name, head in heads.items()})
@@ -96,6 +99,7 @@ def run_train_phase(
         accelerator,
         desc,
         config.sampling,
+        tracking,
     )
     if accelerator.is_main_process:  # under DDP the other processes hold the same weights
         accelerator.unwrap_model(model).save(phase_dir, tokenizer)
