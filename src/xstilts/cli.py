@@ -165,15 +165,17 @@ def score(
     predictions: Annotated[Path, typer.Option(help="submission folder: <task>/test-<lang>.<ext>, XTREME's layout")],
     labels: Annotated[Path, typer.Option(help="labels folder in the same layout")],
     benchmark: Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")],
-    as_json: Annotated[bool, typer.Option("--json", help="evaluate.py's nesting as JSON")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="as JSON, in the layout of evaluate.py's output file")
+    ] = False,
 ) -> None:
     """Score a submission folder as XTREME's evaluate.py does: per language, per task, groups and overall."""
     from xstilts.display import score_notes, score_tables
-    from xstilts.evaluation.submission import score_submission
+    from xstilts.evaluation.submission import official_output, score_submission
 
     result = score_submission(predictions, labels, benchmark)  # type: ignore[arg-type]
     if as_json:
-        sys.stdout.write(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(official_output(result), indent=1, ensure_ascii=False) + "\n")
         return
     for table in score_tables(result):
         console.print(table)
