@@ -39,7 +39,7 @@ from xstilts.metrics.aggregates import benchmark_scores, task_score
 from xstilts.tasks.registry import get_task
 
 ENGLISH_DEV = "English dev"
-ORACLE = "oracle (chosen on test: not a valid result)"
+ORACLE = "oracle: not a valid result"  # chosen on the test set
 NO_PHASE_2 = "no English dev score (no phase 2): baseline kept"
 BENCHMARKS: tuple[Benchmark, ...] = ("xtreme", "xtreme-r")
 
