@@ -229,3 +229,21 @@ def test_submission_refuses_what_is_missing_then_writes_partial_with_manifest(ru
     assert again.exit_code == 2 and "not an empty folder" in again.output
     unknown = CliRunner().invoke(app, [*arguments[:3], "glue", "--out", str(out)])
     assert unknown.exit_code == 2 and "unknown benchmark" in unknown.output
+
+
+def test_a_target_outside_the_benchmarks_is_chosen_and_left_out_of_their_scores(tmp_path: Path) -> None:
+    """The demo's targets (``demo_nli``): chosen by the same rule, scored as the report scores them, no benchmark."""
+    store = ResultsStore(tmp_path / STORE_NAME)
+    for variant, dev, test in (("baseline", 60.0, {"en": 50.0, "de": 40.0}), ("mnli", 65.0, {"en": 54.0, "de": 41.0})):
+        dev_rows = [{"task": "demo_nli", "language": "en", "split": "dev", "metric": "accuracy", "value": dev}]
+        test_rows = [
+            {"task": "demo_nli", "language": lang, "split": "test", "metric": "accuracy", "value": v}
+            for lang, v in test.items()
+        ]
+        store.record_phase(_record(f"t-{variant}", "target", variant, 1, "demo_nli", None, dev_rows))
+        store.record_phase(_record(f"e-{variant}", "evaluate", variant, 1, "demo_nli", f"t-{variant}", test_rows))
+    (choice,) = _selection(tmp_path)[ENGLISH_DEV]
+    assert choice.chosen.variant == "mnli" and choice.chosen.test_mean() == 47.5 and choice.delta() == 2.5
+    for benchmark in ("xtreme", "xtreme-r"):
+        scores = selection_benchmark_scores([choice], 1, benchmark)  # type: ignore[arg-type]
+        assert scores["tasks"] == {} and scores["overall"] is None

@@ -172,12 +172,15 @@ def run_phase(
     console.print(run_planned_phase(run_dir, phase_id, feature_cache()), markup=False, highlight=False)
 
 
+BenchmarkOption = Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")]
+
+
 @app.command()
 @_user_errors
 def score(
     predictions: Annotated[Path, typer.Option(help="submission folder: <task>/test-<lang>.<ext>, XTREME's layout")],
     labels: Annotated[Path, typer.Option(help="labels folder in the same layout")],
-    benchmark: Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")],
+    benchmark: BenchmarkOption,
     as_json: Annotated[
         bool, typer.Option("--json", help="as JSON, in the layout of evaluate.py's output file")
     ] = False,
@@ -200,12 +203,10 @@ def score(
 @_user_errors
 def submission(
     run_dir: Annotated[Path, typer.Argument(help="a run directory")],
-    benchmark: Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks and languages to write")],
+    benchmark: BenchmarkOption,
     out: Annotated[Path, typer.Option(help="the submission folder to write (new or empty)")],
     seed: Annotated[int | None, typer.Option(help="whose models to submit (default: the run's only seed)")] = None,
-    partial: Annotated[
-        bool, typer.Option("--partial", help="write what there is when tasks or languages are missing")
-    ] = False,
+    partial: Annotated[bool, typer.Option("--partial", help="write what there is of an incomplete one")] = False,
 ) -> None:
     """Write the submission of the variants chosen on English dev (one per target) in XTREME's layout,
     <task>/test-<lang>.<ext>, with manifest.json saying which variant, seed and phase each task's files come from."""
