@@ -262,6 +262,8 @@ def test_every_task_of_the_benchmark_is_scored(scored: dict[str, dict], benchmar
 
 def test_xtreme_output_has_exactly_the_keys_of_evaluate_pys_file(scored: dict[str, dict]) -> None:
     assert set(scored["xtreme"]) == set(GROUPS["xtreme"]) | set(AVERAGES["xtreme"])  # no notes: nothing departs
+    # evaluate.py's order: all_task, the groups, then the tasks as its XTREME_TASK2LANGS lists them
+    assert list(scored["xtreme"]) == ["all_task", "classification", "tagging", "qa", "retrieval", *AVERAGES["xtreme"]]
 
 
 def test_xtreme_r_output_says_where_it_departs(scored: dict[str, dict]) -> None:

@@ -265,7 +265,8 @@ def official_output(result: dict[str, Any]) -> dict[str, Any]:
     benchmark = result["benchmark"]
     output: dict[str, Any] = {} if result["all_task"] is None else {"all_task": result["all_task"]}
     output |= {group: score for group, score in result["groups"].items() if score is not None}
-    output |= {SUBMISSION_FILES[task].folders[0]: scores for task, scores in result["tasks"].items()}
+    tasks = result["tasks"]  # in evaluate.py's order (its TASK2LANGS, which TASK_LANGUAGES follows)
+    output |= {SUBMISSION_FILES[t].folders[0]: tasks[t] for t in TASK_LANGUAGES[benchmark] if t in tasks}
     partial = bool(result["incomplete_tasks"]) or any(result["missing"].values())
     notes = [RETRIEVAL_LAREQA_NOTE] if "lareqa" in TASK_GROUPS[benchmark]["retrieval"] else []
     if partial:
