@@ -19,6 +19,7 @@ from xstilts.analysis.best_per_target import (
     best_per_target,
     selection_benchmark_scores,
 )
+from xstilts.analysis.best_per_target_tables import NO_BENCHMARK_NOTE, best_per_target_tables
 from xstilts.benchmarks import QA_TASKS, SUBMISSION_FILES, TASK_LANGUAGES, TASK_METRIC
 from xstilts.cli import app
 from xstilts.evaluation.submission_export import MANIFEST
@@ -247,3 +248,6 @@ def test_a_target_outside_the_benchmarks_is_chosen_and_left_out_of_their_scores(
     for benchmark in ("xtreme", "xtreme-r"):
         scores = selection_benchmark_scores([choice], 1, benchmark)  # type: ignore[arg-type]
         assert scores["tasks"] == {} and scores["overall"] is None
+    tables = best_per_target_tables(_selection(tmp_path))  # no empty benchmark tables, a note instead
+    assert [t.name for t in tables] == ["best-per-target", "best-per-target-languages"]
+    assert NO_BENCHMARK_NOTE in tables[0].notes

@@ -154,7 +154,7 @@ def _print_best_per_target(run_dir: Path, records: list[dict[str, Any]]) -> None
     from xstilts.experiments.store import current_phases
 
     tables = best_per_target_tables(best_per_target(records, current_phases(run_dir)))
-    for shown in report_tables(tables[:3]):  # the per-seed task scores are in the report
+    for shown in report_tables(tables[:3]):  # the per-seed task scores (the last table) are in the report
         console.print(shown, highlight=False)
 
 

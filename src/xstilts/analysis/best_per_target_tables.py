@@ -16,7 +16,7 @@ from xstilts.analysis.best_per_target import (
     selection_benchmark_scores,
 )
 from xstilts.analysis.tables import Cell, ReportTable
-from xstilts.benchmarks import TASK_GROUPS, Benchmark
+from xstilts.benchmarks import TASK_GROUPS, TASK_LANGUAGES, Benchmark
 
 RULE_NOTE = (
     "Chosen on English dev: per target, the variant (of any method arm) with the best mean English dev score of its"
@@ -150,5 +150,14 @@ def seed_table(selection: dict[str, list[Choice]]) -> ReportTable:
     )
 
 
+NO_BENCHMARK_NOTE = "No target of this run is an XTREME or XTREME-R task: no benchmark scores."
+
+
 def best_per_target_tables(selection: dict[str, list[Choice]]) -> list[ReportTable]:
-    return [choice_table(selection), language_table(selection), benchmark_table(selection), seed_table(selection)]
+    """The choice and per-language tables, then (when some target is a benchmark task) the benchmark scores."""
+    choices = choice_table(selection)
+    tables = [choices, language_table(selection)]
+    if any(choice.target in TASK_LANGUAGES[b] for choice in selection[ENGLISH_DEV] for b in BENCHMARKS):
+        return [*tables, benchmark_table(selection), seed_table(selection)]
+    choices.notes.append(NO_BENCHMARK_NOTE)
+    return tables
