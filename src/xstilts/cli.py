@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -144,6 +144,19 @@ def results(
     for table in delta_tables(delta_rows(records)):
         console.print(table)
     console.print(dev_table(records))
+    _print_best_per_target(run_dir, records)
+
+
+def _print_best_per_target(run_dir: Path, records: list[dict[str, Any]]) -> None:
+    """``xstilts results``: the variant chosen on English dev per target, and the benchmark scores of the set."""
+    from xstilts.analysis.best_per_target import best_per_target
+    from xstilts.analysis.best_per_target_tables import best_per_target_tables
+    from xstilts.display import report_tables
+    from xstilts.experiments.store import current_phases
+
+    tables = best_per_target_tables(best_per_target(records, current_phases(run_dir)))
+    for shown in report_tables(tables[:3]):  # the per-seed task scores (the last table) are in the report
+        console.print(shown, highlight=False)
 
 
 @app.command("run-phase", hidden=True)
@@ -160,26 +173,64 @@ def run_phase(
     console.print(run_planned_phase(run_dir, phase_id, feature_cache()), markup=False, highlight=False)
 
 
+BenchmarkOption = Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")]
+
+
 @app.command()
 @_user_errors
 def score(
     predictions: Annotated[Path, typer.Option(help="submission folder: <task>/test-<lang>.<ext>, XTREME's layout")],
     labels: Annotated[Path, typer.Option(help="labels folder in the same layout")],
-    benchmark: Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")],
-    as_json: Annotated[bool, typer.Option("--json", help="evaluate.py's nesting as JSON")] = False,
+    benchmark: BenchmarkOption,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="as JSON, in the layout of evaluate.py's output file")
+    ] = False,
 ) -> None:
     """Score a submission folder as XTREME's evaluate.py does: per language, per task, groups and overall."""
     from xstilts.display import score_notes, score_tables
-    from xstilts.evaluation.submission import score_submission
+    from xstilts.evaluation.submission import official_output, score_submission
 
     result = score_submission(predictions, labels, benchmark)  # type: ignore[arg-type]
     if as_json:
-        sys.stdout.write(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(official_output(result), indent=1, ensure_ascii=False) + "\n")
         return
     for table in score_tables(result):
         console.print(table)
     for note in score_notes(result):
         console.print(note, highlight=False)
+
+
+@app.command()
+@_user_errors
+def submission(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    benchmark: BenchmarkOption,
+    out: Annotated[Path, typer.Option(help="the submission folder to write (new or empty)")],
+    seed: Annotated[int | None, typer.Option(help="whose models to submit (default: the run's only seed)")] = None,
+    partial: Annotated[bool, typer.Option("--partial", help="write what there is of an incomplete one")] = False,
+) -> None:
+    """Write the submission of the variants chosen on English dev (one per target) in XTREME's layout,
+    <task>/test-<lang>.<ext>, with manifest.json saying which variant, seed and phase each task's files come from."""
+    from xstilts.analysis.best_per_target import ENGLISH_DEV, best_per_target, submission_seed, submission_tasks
+    from xstilts.benchmarks import TASK_GROUPS, Benchmark
+    from xstilts.evaluation.submission_export import MANIFEST, write_submission
+    from xstilts.experiments.store import current_metrics, current_phases
+
+    if benchmark not in TASK_GROUPS:
+        raise XstiltsError(f"unknown benchmark {benchmark!r}; known: {', '.join(TASK_GROUPS)}")
+    _require_store(run_dir)
+    choices = best_per_target(current_metrics(run_dir), current_phases(run_dir))[ENGLISH_DEV]
+    chosen_seed, chosen_benchmark = submission_seed(choices, seed), cast(Benchmark, benchmark)
+    manifest = write_submission(run_dir, submission_tasks(choices, chosen_seed), chosen_benchmark, out, partial)
+    for folder, entry in manifest["tasks"].items():
+        missing = f", missing {' '.join(entry['missing_languages'])}" if entry["missing_languages"] else ""
+        files = f"{len(entry['files'])} file(s){missing}"
+        console.print(
+            f"{folder}: {entry['variant']} (seed {entry['seed']}, phase {entry['phase']}), {files}", highlight=False
+        )
+    if manifest["missing_tasks"]:
+        console.print(f"missing tasks: {' '.join(manifest['missing_tasks'])}", highlight=False)
+    console.print(f"submission: {out} (manifest: {out / MANIFEST})", highlight=False)
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from xstilts.analysis.deltas import AVERAGE, variant_order
+from xstilts.analysis.tables import ReportTable
 from xstilts.benchmarks import TASK_GROUPS
 from xstilts.experiments.variants import is_baseline
 
@@ -50,6 +51,29 @@ def dev_table(records: list[dict[str, Any]]) -> Table:
         if r["role"] != "evaluate":
             table.add_row(r["role"], r["variant"], str(r["seed"]), r["task"], r["metric"], f"{r['value']:.2f}")
     return table
+
+
+def report_tables(tables: list[ReportTable]) -> list[Table | str]:
+    """Report tables (``analysis.tables.ReportTable``) for the terminal: each table, then its notes."""
+    out: list[Table | str] = []
+    for report_table in tables:
+        table = Table(title=report_table.title)
+        for number, column in enumerate(report_table.columns):
+            table.add_column(column, justify="left" if number == 0 else "right", overflow="fold")
+        for cells in report_table.text_rows():
+            table.add_row(
+                *(
+                    _signed_text(cell) if column.startswith("Δ") else cell
+                    for column, cell in zip(report_table.columns, cells, strict=True)
+                )
+            )
+        out += [table, *report_table.notes]
+    return out
+
+
+def _signed_text(text: str) -> str:
+    colour = "green" if text.startswith("+") and text.strip("+0.") else "red" if text.startswith("-") else ""
+    return f"[{colour}]{text}[/{colour}]" if colour else text
 
 
 def plan_table(plan: list[Any], statuses: dict[str, str]) -> Table:

@@ -15,6 +15,8 @@ from statistics import fmean
 from typing import Any
 
 from xstilts.analysis import dimensions, figures, scores, source_languages
+from xstilts.analysis.best_per_target import best_per_target
+from xstilts.analysis.best_per_target_tables import best_per_target_tables
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
@@ -76,6 +78,7 @@ def write_report(run_dir: Path) -> Path:
         page.note("No evaluation results yet.")
     else:
         _main_table(page, table)
+        _best_per_target(page, records, phases)
         _per_language(page, records, table)
         _typology(page, table)
         _robustness(page, table, dimensions.variant_dims(phases))
@@ -176,6 +179,13 @@ def _main_table(page: _Page, table: scores.Scores) -> None:
             notes=[*notes, "QA task score = (EM + F1) / 2; task score = mean over all languages, English included."],
         )
     )
+
+
+def _best_per_target(page: _Page, records: list[dict[str, Any]], phases: list[dict[str, Any]]) -> None:
+    """The paper's headline: the variant chosen on English dev per target, and its benchmark scores."""
+    page.heading("Best per target (chosen on English dev)")
+    for report_table in best_per_target_tables(best_per_target(records, phases)):
+        page.table(report_table)
 
 
 def _fill_benchmark_deltas(rows: list[list[Any]], columns: list[str], variants: list[str]) -> None:

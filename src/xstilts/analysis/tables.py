@@ -60,6 +60,10 @@ class ReportTable:
             return f"{value:+.{self.digits}f}" if _is_delta(column) else f"{value:.{self.digits}f}"
         return str(value)
 
+    def text_rows(self) -> list[list[str]]:
+        """Every cell as the report prints it (for terminal tables)."""
+        return [[self._text(v, c) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]
+
     def html(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = []
