@@ -15,6 +15,7 @@ from statistics import fmean
 from typing import Any
 
 from xstilts.analysis import dimensions, figures, scores
+from xstilts.analysis.degradation import TEXT_TWINS, degradation_by_language, degradation_by_variant
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
@@ -82,6 +83,7 @@ def write_report(run_dir: Path) -> Path:
         _seeds(page, table)
         _seeds_per_language(page, table)
         _dimensions(page, table, phases)
+        _multimodal_degradation(page, table)
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>xstilts report: {html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>"
@@ -442,3 +444,64 @@ def _dimensions(page: _Page, table: scores.Scores, phases: list[dict[str, Any]])
                 }
                 title = f"{task}: Δ against {dim}"
                 page.figure(figures.curves(series, dim, title), f"dim-{dim}-{task}", title)
+
+
+def _multimodal_degradation(page: _Page, table: scores.Scores) -> None:
+    """The intermediate's gain with the image premise minus its gain with the text premise (``analysis.degradation``),
+    for every multimodal target whose text-only twin the run also trained."""
+    tasks = set(scores.tasks_of(table))
+    for image_task, text_task in TEXT_TWINS.items():
+        if not {image_task, text_task} <= tasks:
+            continue
+        rows = degradation_by_language(table, image_task, text_task)
+        if not rows:
+            continue
+        page.heading(f"Multimodal degradation: {image_task} (image premise) vs {text_task} (text premise)")
+        columns = ["variant", "language", "seeds", "Δ text", "Δ image", "degradation", "CI low", "CI high", "p"]
+        keys = [
+            "variant",
+            "language",
+            "seeds",
+            "gain_text",
+            "gain_image",
+            "degradation",
+            "ci_low",
+            "ci_high",
+            "p_value",
+        ]
+        page.table(
+            ReportTable(
+                f"degradation-{image_task}",
+                "Per language: the intermediate's gain (vs baseline, same seed) with each premise; degradation ="
+                " Δ image − Δ text (negative: the benefit shrinks with the image premise)",
+                columns,
+                [[row[k] for k in keys] for row in rows],
+                digits=2,
+                notes=[
+                    "CI: 95% percentile bootstrap over seeds; p: paired sign-flip test of Δ image against Δ text over"
+                    " seeds (none with one seed)."
+                ],
+            )
+        )
+        summary = degradation_by_variant(rows)
+        keys = [
+            "variant",
+            "languages",
+            "gain_text",
+            "gain_image",
+            "degradation",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+        ]
+        page.table(
+            ReportTable(
+                f"degradation-{image_task}-variants",
+                "Per intermediate, over languages",
+                ["variant", "languages", "Δ text", "Δ image", "degradation", "CI low", "CI high", "p", "p (Holm)"],
+                [[row[k] for k in keys] for row in summary],
+                digits=2,
+                notes=["CI: bootstrap over languages; p: paired sign-flip test over languages, Holm over variants."],
+            )
+        )
