@@ -446,62 +446,46 @@ def _dimensions(page: _Page, table: scores.Scores, phases: list[dict[str, Any]])
                 page.figure(figures.curves(series, dim, title), f"dim-{dim}-{task}", title)
 
 
+# (column heading, row key) of the degradation tables; the per-variant table counts languages instead of seeds
+_GAIN_COLUMNS = [
+    ("Δ text", "gain_text"),
+    ("Δ image", "gain_image"),
+    ("degradation", "degradation"),
+    ("CI low", "ci_low"),
+    ("CI high", "ci_high"),
+    ("p", "p_value"),
+]
+_BY_LANGUAGE = [("variant", "variant"), ("language", "language"), ("seeds", "seeds"), *_GAIN_COLUMNS]
+_BY_VARIANT = [("variant", "variant"), ("languages", "languages"), *_GAIN_COLUMNS, ("p (Holm)", "p_holm")]
+
+
 def _multimodal_degradation(page: _Page, table: scores.Scores) -> None:
     """The intermediate's gain with the image premise minus its gain with the text premise (``analysis.degradation``),
     for every multimodal target whose text-only twin the run also trained."""
     tasks = set(scores.tasks_of(table))
     for image_task, text_task in TEXT_TWINS.items():
-        if not {image_task, text_task} <= tasks:
-            continue
-        rows = degradation_by_language(table, image_task, text_task)
+        rows = degradation_by_language(table, image_task, text_task) if {image_task, text_task} <= tasks else []
         if not rows:
             continue
         page.heading(f"Multimodal degradation: {image_task} (image premise) vs {text_task} (text premise)")
-        columns = ["variant", "language", "seeds", "Δ text", "Δ image", "degradation", "CI low", "CI high", "p"]
-        keys = [
-            "variant",
-            "language",
-            "seeds",
-            "gain_text",
-            "gain_image",
-            "degradation",
-            "ci_low",
-            "ci_high",
-            "p_value",
-        ]
-        page.table(
-            ReportTable(
+        tables = [
+            (
                 f"degradation-{image_task}",
                 "Per language: the intermediate's gain (vs baseline, same seed) with each premise; degradation ="
                 " Δ image − Δ text (negative: the benefit shrinks with the image premise)",
-                columns,
-                [[row[k] for k in keys] for row in rows],
-                digits=2,
-                notes=[
-                    "CI: 95% percentile bootstrap over seeds; p: paired sign-flip test of Δ image against Δ text over"
-                    " seeds (none with one seed)."
-                ],
-            )
-        )
-        summary = degradation_by_variant(rows)
-        keys = [
-            "variant",
-            "languages",
-            "gain_text",
-            "gain_image",
-            "degradation",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_holm",
-        ]
-        page.table(
-            ReportTable(
+                _BY_LANGUAGE,
+                rows,
+                "CI: 95% percentile bootstrap over seeds; p: paired sign-flip test of Δ image against Δ text over"
+                " seeds (none with one seed).",
+            ),
+            (
                 f"degradation-{image_task}-variants",
                 "Per intermediate, over languages",
-                ["variant", "languages", "Δ text", "Δ image", "degradation", "CI low", "CI high", "p", "p (Holm)"],
-                [[row[k] for k in keys] for row in summary],
-                digits=2,
-                notes=["CI: bootstrap over languages; p: paired sign-flip test over languages, Holm over variants."],
-            )
-        )
+                _BY_VARIANT,
+                degradation_by_variant(rows),
+                "CI: bootstrap over languages; p: paired sign-flip test over languages, Holm over variants.",
+            ),
+        ]
+        for name, title, layout, records, note in tables:
+            body: list[list[Cell]] = [[record[key] for _, key in layout] for record in records]
+            page.table(ReportTable(name, title, [c for c, _ in layout], body, digits=2, notes=[note]))

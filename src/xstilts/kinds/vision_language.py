@@ -23,8 +23,8 @@ from torch.nn import functional as F
 from xstilts.data.examples import VisionLanguageExample
 from xstilts.data.features import Column, Features
 from xstilts.data.images import image_file, load_pixels, load_regions, region_file
-from xstilts.kinds.base import ENCODER_COLUMNS, Kind, KindSettings, argmax_labels, register_kind, uses_token_types
-from xstilts.kinds.classification import label_lines
+from xstilts.kinds.base import ENCODER_COLUMNS, KindSettings, register_kind, uses_token_types
+from xstilts.kinds.classification import Classification
 from xstilts.models.fusion import early_fusion
 from xstilts.models.heads import Head
 from xstilts.models.vision import build_stem, image_mask
@@ -168,7 +168,9 @@ class PairFusionHead(EarlyFusionHead):
     images_per_example = 2
 
 
-class VisionLanguage(Kind):
+class VisionLanguage(Classification):
+    """Decodes and writes predictions as classification does (argmax label, one per line); its own features."""
+
     name = "vision_language"
     example_type = VisionLanguageExample
     settings_type = VisionLanguageSettings
@@ -180,19 +182,6 @@ class VisionLanguage(Kind):
         self, examples: Sequence[Any], tokenizer: Any, labels: Sequence[str], settings: Any, training: bool
     ) -> Features:
         return featurize_vision_language(examples, tokenizer, labels, settings, self.images_per_example, training)
-
-    def decode(
-        self,
-        examples: Sequence[Any],
-        features: Features,
-        outputs: list[np.ndarray],
-        labels: Sequence[str],
-        data: dict[str, Any],
-    ) -> dict[str, Any]:
-        return argmax_labels(examples, outputs, labels)
-
-    def render(self, examples: Sequence[Any], predictions: dict[str, Any]) -> str:
-        return label_lines(examples, predictions)
 
 
 class VisionLanguagePair(VisionLanguage):

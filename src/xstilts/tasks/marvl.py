@@ -13,9 +13,9 @@ from xstilts.data.examples import Example, VisionLanguageExample
 from xstilts.data.files import require_file
 from xstilts.data.iglue import PAIR_LABELS, ImagePairRow, read_marvl_jsonl, read_nlvr2_jsonl
 from xstilts.data.sources import Split
-from xstilts.errors import XstiltsError
 from xstilts.kinds.vision_language import VISION_LANGUAGE_PAIR
-from xstilts.tasks.base import Role, SplitRef, Task
+from xstilts.tasks.base import SplitRef
+from xstilts.tasks.iglue import IGLUETask
 from xstilts.tasks.registry import register
 
 MARVL_LANGUAGES = ("id", "sw", "ta", "tr", "zh")
@@ -35,25 +35,17 @@ def _examples(rows: list[ImagePairRow], images: Path, prefix: str) -> list[Examp
 
 
 @register
-class MaRVL(Task):
+class MaRVL(IGLUETask):
     name = "marvl"
     kind = VISION_LANGUAGE_PAIR
-    roles = (Role.TARGET,)
     languages = MARVL_LANGUAGES
     splits = {"train": ("en",), "dev": ("en",), "test": MARVL_LANGUAGES}
     labels = PAIR_LABELS
-    metric = "accuracy"
-    selection_metric = "accuracy"
     hub_dataset = "floschne/marvl"
     local_layout = MARVL_LAYOUT
     train_from = SplitRef("marvl", "train")
     select_on = SplitRef("marvl", "dev")
     description = "Multicultural reasoning over image pairs"
-
-    def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        raise XstiltsError(
-            f"task 'marvl': a hub copy is not supported yet (card unverified); use local data: {MARVL_LAYOUT}"
-        )
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         if split == "test":

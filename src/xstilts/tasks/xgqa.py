@@ -15,7 +15,8 @@ from xstilts.data.iglue import read_gqa_answers, read_gqa_questions
 from xstilts.data.sources import DataSource, Split, resolve_local
 from xstilts.errors import XstiltsError
 from xstilts.kinds.vision_language import VISION_LANGUAGE
-from xstilts.tasks.base import Role, SplitRef, Task
+from xstilts.tasks.base import SplitRef
+from xstilts.tasks.iglue import IGLUETask
 from xstilts.tasks.registry import register
 
 XGQA_LANGUAGES = ("bn", "de", "en", "id", "ko", "pt", "ru", "zh")
@@ -28,14 +29,11 @@ _ENGLISH_FILES = {"train": "train_balanced_questions.json", "dev": "val_balanced
 
 
 @register
-class XGQA(Task):
+class XGQA(IGLUETask):
     name = "xgqa"
     kind = VISION_LANGUAGE
-    roles = (Role.TARGET,)
     languages = XGQA_LANGUAGES
     splits = {"train": ("en",), "dev": ("en",), "test": XGQA_LANGUAGES}
-    metric = "accuracy"
-    selection_metric = "accuracy"
     hub_dataset = "floschne/xgqa"
     local_layout = XGQA_LAYOUT
     train_from = SplitRef("xgqa", "train")
@@ -46,11 +44,6 @@ class XGQA(Task):
         if source.source != "local" or not source.path:
             raise XstiltsError(f"task 'xgqa' reads its answer vocabulary from local data: {XGQA_LAYOUT}")
         return read_gqa_answers(require_file(resolve_local(source.path) / ANSWERS, XGQA_LAYOUT))
-
-    def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        raise XstiltsError(
-            f"task 'xgqa': a hub copy is not supported yet (card unverified); use local data: {XGQA_LAYOUT}"
-        )
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         if split == "test":

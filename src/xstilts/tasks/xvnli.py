@@ -14,10 +14,10 @@ from xstilts.data.examples import ClassificationExample, Example, VisionLanguage
 from xstilts.data.files import require_file
 from xstilts.data.iglue import VOLTA_NLI_LABELS, EntailmentRow, read_entailment_jsonl
 from xstilts.data.sources import Split
-from xstilts.errors import XstiltsError
 from xstilts.kinds.classification import CLASSIFICATION
 from xstilts.kinds.vision_language import VISION_LANGUAGE
-from xstilts.tasks.base import Role, SplitRef, Task
+from xstilts.tasks.base import SplitRef
+from xstilts.tasks.iglue import IGLUETask
 from xstilts.tasks.registry import register
 
 XVNLI_LANGUAGES = ("ar", "en", "es", "fr", "ru")
@@ -36,21 +36,12 @@ def _rows(root: Path, split: Split, language: str) -> list[EntailmentRow]:
     return read_entailment_jsonl(path, keep_no_consensus=split != "train")
 
 
-class _XVNLIBase(Task):
-    roles = (Role.TARGET,)
+class _XVNLIBase(IGLUETask):
     languages = XVNLI_LANGUAGES
     splits = {"train": ("en",), "dev": ("en",), "test": XVNLI_LANGUAGES}
     labels = VOLTA_NLI_LABELS
-    metric = "accuracy"
-    selection_metric = "accuracy"
     hub_dataset = "floschne/xvnli"
     local_layout = XVNLI_LAYOUT
-
-    def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        raise XstiltsError(
-            f"task {self.name!r}: reading a hub copy is not supported yet (its card is unverified); use local data:"
-            f" {self.local_layout}"
-        )
 
 
 @register
