@@ -3,8 +3,11 @@
 A vision-language example names its images by a reference resolved against an ``image_root`` (the readers put
 the benchmark's image id or path there). Pixels come back as ``uint8`` arrays of shape (3, size, size), squashed
 to a square as the CLIP/ViT processors do for fixed-size input; region features, IGLUE's published Faster R-CNN
-features (36 boxes x 2048 dimensions, e-bug/volta's ``features``/``boxes`` fields), come back as float32 arrays
-with the boxes as (x1, y1, x2, y2, area), normalised by the image size (VOLTA's ``_get_image_location``).
+features (36 boxes x 2048 dimensions), come back as float32 arrays with the boxes as (x1, y1, x2, y2, area),
+normalised by the image size, as e-bug/volta's ``datasets/_image_features_reader.py`` builds its 5-number image
+locations (x / img_w, y / img_h, box area / image area) from each LMDB item's ``features``, ``boxes``, ``img_w``
+and ``img_h``. VOLTA's LMDB items are pickles, which xstilts never loads: export them once to one ``.npz`` per
+image with the same fields (``image_w``/``image_h`` for the sizes).
 """
 
 from __future__ import annotations
