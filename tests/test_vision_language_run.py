@@ -59,3 +59,22 @@ def test_xvnli_trains_on_images_transfers_and_resumes_exactly(tiny_model: Path, 
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert json.loads((victim / "phase.json").read_text())["training"]["resumed_from_step"] > 0
     assert_same_outcome(interrupted, outcome)
+
+
+def test_marvl_pairs_train_on_nlvr2_and_transfer(tiny_model: Path, tmp_path: Path) -> None:
+    from tests.vision_builders import write_marvl
+
+    write_marvl(tmp_path / "marvl", ["sw"], n_train=96, n_dev=12, n_test=16)
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(
+        f"name: pairs\nmodel: {tiny_model}\nseeds: [1]\nintermediate: [none]\ntarget: [marvl]\ntraining: {TRAINING}\n"
+        f"tasks:\n  marvl: {{data: {{source: local, path: {tmp_path / 'marvl'}}}, languages: [sw]}}\n"
+    )
+    done = subprocess.run(_xstilts("run", str(spec), "--out", str(tmp_path / "run")), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics, _ = run_outcome(tmp_path / "run")
+    (accuracy,) = [v for k, v in metrics.items() if k[3] == "test" and k[4] == "accuracy"]
+    # True exactly when the right image is red: only a model that reads each piece's own image scores.
+    assert accuracy >= 75.0, accuracy
+    predictions = (tmp_path / "run").glob("phases/*/predictions/marvl/test-sw.tsv")
+    assert [set(p.read_text().split()) <= {"True", "False"} for p in predictions] == [True]
