@@ -17,6 +17,7 @@ from typing import Any
 from xstilts.analysis import dimensions, figures, scores, source_languages
 from xstilts.analysis.best_per_target import best_per_target
 from xstilts.analysis.best_per_target_tables import best_per_target_tables
+from xstilts.analysis.degradation import TEXT_TWINS, degradation_by_language, degradation_by_variant
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
@@ -86,6 +87,7 @@ def write_report(run_dir: Path) -> Path:
         _seeds_per_language(page, table)
         _dimensions(page, table, phases)
         _source_language_comparison(page, table, dimensions.variant_dims(phases))
+        _multimodal_degradation(page, table)
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>xstilts report: {html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>"
@@ -539,3 +541,48 @@ def _source_language_comparison(page: _Page, table: scores.Scores, dims: dict[st
         page.figure(
             figures.delta_scatter(points, "URIEL syntactic distance", title, annotation), "source-languages", title
         )
+
+
+# (column heading, row key) of the degradation tables; the per-variant table counts languages instead of seeds
+_GAIN_COLUMNS = [
+    ("Δ text", "gain_text"),
+    ("Δ image", "gain_image"),
+    ("degradation", "degradation"),
+    ("CI low", "ci_low"),
+    ("CI high", "ci_high"),
+    ("p", "p_value"),
+]
+_BY_LANGUAGE = [("variant", "variant"), ("language", "language"), ("seeds", "seeds"), *_GAIN_COLUMNS]
+_BY_VARIANT = [("variant", "variant"), ("languages", "languages"), *_GAIN_COLUMNS, ("p (Holm)", "p_holm")]
+
+
+def _multimodal_degradation(page: _Page, table: scores.Scores) -> None:
+    """The intermediate's gain with the image premise minus its gain with the text premise (``analysis.degradation``),
+    for every multimodal target whose text-only twin the run also trained."""
+    tasks = set(scores.tasks_of(table))
+    for image_task, text_task in TEXT_TWINS.items():
+        rows = degradation_by_language(table, image_task, text_task) if {image_task, text_task} <= tasks else []
+        if not rows:
+            continue
+        page.heading(f"Multimodal degradation: {image_task} (image premise) vs {text_task} (text premise)")
+        tables = [
+            (
+                f"degradation-{image_task}",
+                "Per language: the intermediate's gain (vs baseline, same seed) with each premise; degradation ="
+                " Δ image − Δ text (negative: the benefit shrinks with the image premise)",
+                _BY_LANGUAGE,
+                rows,
+                "CI: 95% percentile bootstrap over seeds; p: paired sign-flip test of Δ image against Δ text over"
+                " seeds (none with one seed).",
+            ),
+            (
+                f"degradation-{image_task}-variants",
+                "Per intermediate, over languages",
+                _BY_VARIANT,
+                degradation_by_variant(rows),
+                "CI: bootstrap over languages; p: paired sign-flip test over languages, Holm over variants.",
+            ),
+        ]
+        for name, title, layout, records, note in tables:
+            body: list[list[Cell]] = [[record[key] for _, key in layout] for record in records]
+            page.table(ReportTable(name, title, [c for c, _ in layout], body, digits=2, notes=[note]))

@@ -67,7 +67,8 @@ def collate(features: Features, indices: Sequence[int], pad_id: int, with_target
     attention mask; when training, adds the ``target`` columns (scalars as they are, token sequences padded).
 
     A row of several pieces becomes that many consecutive batch rows, so the encoder sees (pieces, width) and the
-    head regroups them. Which columns exist and how they pad is the kind's business (``Features.columns``).
+    head regroups them. Which columns exist and how they pad is the kind's business (``Features.columns``);
+    fixed-shape array columns (``Features.arrays``) are stacked, not padded.
     """
     pieces = [(i, a, b) for i in indices for a, b in _pieces(features, i)]
     width = max(b - a for _, a, b in pieces)
@@ -84,6 +85,11 @@ def collate(features: Features, indices: Sequence[int], pad_id: int, with_target
     for row, (_, a, b) in enumerate(pieces):
         attention_mask[row, : b - a] = 1
     batch["attention_mask"] = attention_mask
+    for name, block in features.arrays.items():
+        # Fixed-shape blocks (image pixels, region features) are taken per row as they are, in their own dtype: a
+        # row of several pieces keeps its arrays together ((rows, pieces, ...)) and the head regroups them.
+        if features.column(name).role == "input" or (with_targets and features.column(name).role == "target"):
+            batch[name] = torch.from_numpy(np.ascontiguousarray(block[list(indices)]))
     if with_targets:
         for name, values in features.scalars.items():
             if features.column(name).role == "target":

@@ -83,4 +83,27 @@ class RetrievalExample:
     gold: tuple[tuple[str, str], ...]
 
 
-Example = ClassificationExample | SpanExample | MultipleChoiceExample | TaggingExample | TextExample | RetrievalExample
+@dataclass(frozen=True)
+class VisionLanguageExample:
+    """A text (hypothesis, question or statement) about one or more images, with a string label.
+
+    ``images`` are references resolved against ``image_root`` (image files, or ``<id>.npz`` region features):
+    the image id or path the benchmark's annotation row gives.
+    """
+
+    guid: str
+    text: str
+    images: tuple[str, ...]
+    image_root: str
+    label: str | None
+
+
+Example = (
+    ClassificationExample
+    | SpanExample
+    | MultipleChoiceExample
+    | TaggingExample
+    | TextExample
+    | RetrievalExample
+    | VisionLanguageExample
+)

@@ -3,6 +3,8 @@
 The cache key covers everything that changes the tokens: task, language, split, the data source and its
 revision (or the local files' sizes and times), the tokenizer's full definition, and the kind's feature settings
 and version (``kinds``). Each column says how it is batched (:class:`Column`), so batching knows no field names.
+Besides ragged integer rows, features may hold fixed-shape arrays of any dtype (``Features.arrays``: image
+pixels as uint8, region features as float32), one block per column with the rows on the first axis.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ class Column:
     ``role``: ``input`` goes to the encoder on every batch; ``target`` only to training batches; ``pieces`` says
     how a row's inputs split into several encoder rows (the lengths of back-to-back encodings: a multiple-choice
     row holds N pairs); ``meta`` is bookkeeping for decoding and never batched. ``pad``: the value a token
-    sequence is padded with (``PAD_TOKEN``: the tokenizer's pad id); scalars are not padded.
+    sequence is padded with (``PAD_TOKEN``: the tokenizer's pad id); scalars and fixed-shape arrays (whose dtype is
+    the array's own: uint8 pixels, float32 region features) are not padded.
     """
 
     role: str
@@ -41,8 +44,9 @@ class Column:
 
 @dataclass
 class Features:
-    """Per-feature token sequences (``sequences``) and per-feature integers (``scalars``), and how each column is
-    batched (``columns``, by name; a column without an entry is ``meta``).
+    """Per-feature token sequences (``sequences``), per-feature integers (``scalars``), per-feature fixed-shape
+    arrays (``arrays``: one ``(rows, ...)`` block per column, its dtype its own), and how each column is batched
+    (``columns``, by name; a column without an entry is ``meta``).
 
     Span extraction makes several features per example (document windows); ``scalars['example_index']``
     maps each feature to its example.
@@ -51,6 +55,7 @@ class Features:
     sequences: dict[str, list[list[int]]] = field(default_factory=dict)
     scalars: dict[str, list[int]] = field(default_factory=dict)
     columns: dict[str, Column] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.sequences.get("input_ids", []))
@@ -65,6 +70,9 @@ class Features:
         for name, values in other.scalars.items():
             shift = example_offset if name == "example_index" else 0
             self.scalars.setdefault(name, []).extend(v + shift for v in values)
+        for name, block in other.arrays.items():
+            mine = self.arrays.get(name)
+            self.arrays[name] = block if mine is None else np.concatenate([mine, block])
         self.columns.update(other.columns)
 
     def column(self, name: str) -> Column:
@@ -83,6 +91,10 @@ class Features:
         for name in sorted(self.scalars):
             digest.update(f"scalar.{name}".encode())
             digest.update(np.asarray(self.scalars[name], dtype=np.int64).tobytes())
+        for name in sorted(self.arrays):
+            block = np.ascontiguousarray(self.arrays[name])
+            digest.update(f"array.{name}.{block.dtype.str}.{block.shape}".encode())
+            digest.update(block.tobytes())
         return digest.hexdigest()
 
     def save(self, path: Path) -> None:
@@ -94,6 +106,8 @@ class Features:
             tensors[f"seq.{name}.lengths"] = np.asarray([len(r) for r in rows], dtype=np.int64)
         for name, values in self.scalars.items():
             tensors[f"scalar.{name}"] = np.asarray(values, dtype=np.int64)
+        for name, block in self.arrays.items():
+            tensors[f"array.{name}"] = np.ascontiguousarray(block)
         # A per-process temporary name: ranks of one phase, or phases running side by side, may cache the same
         # features at once, and each must rename a complete file of its own.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -112,6 +126,8 @@ class Features:
             kind, name, *rest = key.split(".")
             if kind == "scalar":
                 features.scalars[name] = array.tolist()
+            elif kind == "array":
+                features.arrays[name] = array
             elif rest == ["lengths"]:
                 values = tensors[f"seq.{name}.values"].tolist()
                 bounds = np.concatenate([[0], np.cumsum(array)]).tolist()

@@ -1,6 +1,14 @@
 """Task kinds, one module each; importing the package registers the built-in ones."""
 
-from xstilts.kinds import classification, masked_lm, multiple_choice, retrieval, span_extraction, token_tagging
+from xstilts.kinds import (
+    classification,
+    masked_lm,
+    multiple_choice,
+    retrieval,
+    span_extraction,
+    token_tagging,
+    vision_language,
+)
 from xstilts.kinds.base import Kind, all_kinds, get_kind, register_kind
 
 __all__ = [
@@ -14,4 +22,5 @@ __all__ = [
     "retrieval",
     "span_extraction",
     "token_tagging",
+    "vision_language",
 ]

@@ -34,6 +34,11 @@ class Head(nn.Module):
         """The constructor's keyword arguments taken from a task's data settings."""
         return {}
 
+    def learning_rates(self) -> dict[str, float]:
+        """Learning rates of this head's own parameters by name prefix (``{"stem.": 1e-3}``), where they must differ
+        from the phase's ``lr`` (a vision stem trained from scratch); the rest train at ``lr``."""
+        return {}
+
     def bind(self, encoder: nn.Module) -> None:
         """Called once with the model's encoder (a head that shares encoder weights ties them here)."""
 

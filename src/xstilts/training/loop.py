@@ -31,6 +31,7 @@ from transformers import get_linear_schedule_with_warmup
 from xstilts.data.batching import TaskStream, collate, epoch_schedule
 from xstilts.data.samplers import PROPORTIONAL, Sampling
 from xstilts.errors import XstiltsError
+from xstilts.models.heads import Head
 from xstilts.training.checkpoint import latest_checkpoint, load_checkpoint, load_weights, save_checkpoint, save_weights
 from xstilts.training.settings import TrainingSettings
 from xstilts.training.tracking import PhaseTracking
@@ -59,14 +60,40 @@ def make_accelerator() -> Accelerator:
     )
 
 
+def _own_learning_rates(model: torch.nn.Module) -> dict[str, float]:
+    """Parameter-name prefixes that train at their own rate, as the heads declare them (``Head.learning_rates``)."""
+    heads = getattr(model, "heads", None)
+    if not isinstance(heads, torch.nn.ModuleDict):
+        return {}
+    return {
+        f"heads.{name}.{prefix}": lr
+        for name, head in heads.items()
+        if isinstance(head, Head)
+        for prefix, lr in head.learning_rates().items()
+    }
+
+
 def _optimizer(model: torch.nn.Module, settings: TrainingSettings, device: torch.device) -> torch.optim.Optimizer:
     decay, no_decay = [], []
+    own = _own_learning_rates(model)
+    extra: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if param.requires_grad:
-            (no_decay if param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name else decay).append(param)
+            decays = not (param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name)
+            lr = next((value for prefix, value in own.items() if name.startswith(prefix)), None)
+            if lr is not None:
+                extra.setdefault((lr, decays), []).append(param)
+            else:
+                (decay if decays else no_decay).append(param)
     groups = [
         {"params": decay, "weight_decay": settings.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
+    ]
+    # Parameters with a rate of their own (a vision stem from scratch) follow in groups of their own; the
+    # scheduler scales every group's rate alike.
+    groups += [
+        {"params": params, "weight_decay": settings.weight_decay if decays else 0.0, "lr": lr}
+        for (lr, decays), params in extra.items()
     ]
     # Fused AdamW runs on CPU too (torch >= 2.4): one kernel per step instead of a dozen foreach passes.
     return torch.optim.AdamW(groups, lr=settings.lr, fused=device.type in ("cpu", "cuda"))

@@ -20,6 +20,12 @@ DATA_FIELDS = (
     "classifier_pooling",
     "retrieval_layer",
     "retrieval_pooling",
+    "vision_stem",
+    "vision_tower",
+    "image_size",
+    "regions",
+    "region_dimensions",
+    "vision_lr",
 )
 
 
@@ -55,6 +61,20 @@ class TrainingSettings(BaseModel):
     retrieval_pooling: Literal["mean", "cls"] = Field(
         default="mean",
         description="retrieval pools the layer by the mean of the non-pad tokens (XTREME) or the first token",
+    )
+    vision_stem: Literal["conv", "regions", "tower"] = Field(
+        default="conv",
+        description="vision-language tasks: image tokens from a small conv net trained from scratch (offline), IGLUE's"
+        " pre-extracted region features (<id>.npz), or a frozen vision tower (vision_tower)",
+    )
+    vision_tower: str | None = Field(
+        default=None, description="the frozen vision tower's hub id or directory (CLIP/SigLIP vision), stem 'tower'"
+    )
+    image_size: int = Field(default=64, ge=8, description="vision-language tasks: images are resized to this square")
+    regions: int = Field(default=36, ge=1, description="region features per image (IGLUE's: 36)")
+    region_dimensions: int = Field(default=2048, ge=1, description="dimensions of a region feature (IGLUE's: 2048)")
+    vision_lr: float | None = Field(
+        default=None, gt=0, description="the vision stem's learning rate (default: lr); it starts from scratch"
     )
     checkpoint_every: int = Field(default=500, ge=1, description="optimizer steps between resumable checkpoints")
     group_by_length: bool = True

@@ -1,0 +1,77 @@
+"""XVNLI (IGLUE): visual NLI in ar es fr ru (+ en), trained on English SNLI-VE; two tasks over the same items.
+
+``xvnli`` is the benchmark: the Flickr30K image is the premise, the hypothesis the text (vision-language kind).
+``xvnli_text`` is its text-only twin for the degradation experiment: the same items, the caption (translated in
+XVNLI) as a text premise (classification kind). Both read one local layout (``XVNLI_LAYOUT``); facts and sources
+in ``data/iglue.py``. Accuracy; model selection on English SNLI-VE dev.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
+from xstilts.data.files import require_file
+from xstilts.data.iglue import VOLTA_NLI_LABELS, EntailmentRow, read_entailment_jsonl
+from xstilts.data.sources import Split
+from xstilts.kinds.classification import CLASSIFICATION
+from xstilts.kinds.vision_language import VISION_LANGUAGE
+from xstilts.tasks.base import SplitRef
+from xstilts.tasks.iglue import IGLUETask
+from xstilts.tasks.registry import register
+
+XVNLI_LANGUAGES = ("ar", "en", "es", "fr", "ru")
+IMAGES = "images"
+XVNLI_LAYOUT = (
+    "IGLUE's XVNLI folder: annotations/LANG/test.jsonl (e-bug/iglue datasets/XVNLI), VOLTA's English SNLI-VE"
+    " snli_ve_{train,dev}.jsonl beside it, and images/ with the Flickr30K images (<Flikr30kID>.jpg; for the"
+    " 'regions' stem <Flikr30kID>.npz region features)"
+)
+
+
+def _rows(root: Path, split: Split, language: str) -> list[EntailmentRow]:
+    test = root / "annotations" / language / "test.jsonl"
+    path = test if split == "test" else root / f"snli_ve_{split}.jsonl"
+    require_file(path, XVNLI_LAYOUT)
+    return read_entailment_jsonl(path, keep_no_consensus=split != "train")
+
+
+class _XVNLIBase(IGLUETask):
+    languages = XVNLI_LANGUAGES
+    splits = {"train": ("en",), "dev": ("en",), "test": XVNLI_LANGUAGES}
+    labels = VOLTA_NLI_LABELS
+    hub_dataset = "floschne/xvnli"
+    local_layout = XVNLI_LAYOUT
+
+
+@register
+class XVNLI(_XVNLIBase):
+    name = "xvnli"
+    kind = VISION_LANGUAGE
+    train_from = SplitRef("xvnli", "train")
+    select_on = SplitRef("xvnli", "dev")
+    description = "Cross-lingual visual NLI (image premise)"
+
+    def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
+        images = str(root / IMAGES)
+        return [
+            VisionLanguageExample(
+                f"xvnli-{split}-{language}-{row.pair_id}", row.hypothesis, (row.image,), images, row.label
+            )
+            for row in _rows(root, split, language)
+        ]
+
+
+@register
+class XVNLIText(_XVNLIBase):
+    name = "xvnli_text"
+    kind = CLASSIFICATION
+    train_from = SplitRef("xvnli_text", "train")
+    select_on = SplitRef("xvnli_text", "dev")
+    description = "XVNLI with the caption as a text premise (text-only twin)"
+
+    def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
+        return [
+            ClassificationExample(f"xvnli-{split}-{language}-{row.pair_id}", row.premise, row.hypothesis, row.label)
+            for row in _rows(root, split, language)
+        ]
