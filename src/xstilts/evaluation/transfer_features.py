@@ -62,14 +62,13 @@ class Sample:
 def sample_examples(
     task: str, split: Split, language: str, source: DataSource, size: int, seed: int, limit: int | None = None
 ) -> Sample:
-    """``size`` examples drawn without replacement with ``default_rng(seed)`` (all when there are fewer), in file
-    order; ``limit`` first cuts the split to its first N examples, as ``max_train_examples`` does for training."""
+    """``size`` examples drawn without replacement with ``default_rng(seed)`` (all when there are fewer), in random
+    order; ``limit`` first cuts the split to its first N examples, as ``max_train_examples`` does for
+    training."""
     examples = get_task(task).read(split, language, source)
     if limit:
         examples = examples[:limit]
-    if len(examples) <= size:
-        return Sample(task, language, list(examples), len(examples))
-    chosen = np.sort(np.random.default_rng(seed).choice(len(examples), size=size, replace=False))
+    chosen = np.random.default_rng(seed).permutation(len(examples))[:size]
     return Sample(task, language, [examples[i] for i in chosen.tolist()], len(examples))
 
 
@@ -128,12 +127,15 @@ class FeatureEncoder:
         return cls(encoder, tokenizer, device, batch_size, cost)
 
     @torch.no_grad()
-    def pooled(self, features: Features, pooling: Pooling) -> np.ndarray:
+    def pooled(self, features: Features, pooling: Pooling, limit: int | None = None) -> np.ndarray:
         """(rows, hidden) float64: the last layer's first token or mean over the unpadded tokens (special tokens
-        included), rows in feature order. Batches are sorted by length; full precision."""
+        included), rows in feature order; only the first ``limit`` features when given (a sample's examples are in
+        random order, so these are a random subset; QA makes several windows per example). Batches are sorted by
+        length; full precision."""
         start = time.perf_counter()
         pieces: dict[int, list[np.ndarray]] = {}
-        for indices in evaluation_batches(features.lengths(), self.batch_size):
+        count = len(features) if limit is None else min(limit, len(features))
+        for indices in evaluation_batches(features.lengths()[:count], self.batch_size):
             inputs = collate(features, indices, self.tokenizer.pad_token_id, with_targets=False)
             batch = {k: v.to(self.device) for k, v in inputs.items()}
             hidden = self.encoder(**batch).last_hidden_state
@@ -152,7 +154,7 @@ class FeatureEncoder:
             self.cost.sequences += len(rows)
             self.cost.batches += 1
         self.cost.seconds += time.perf_counter() - start
-        ordered = [row for index in range(len(features)) for row in pieces.get(index, [])]
+        ordered = [row for index in range(count) for row in pieces.get(index, [])]
         if not ordered:
             return np.zeros((0, int(self.encoder.config.hidden_size)))
         return np.stack(ordered)

@@ -172,7 +172,7 @@ def estimate(
             limit = head.data.get("max_train_examples")
             sample = sample_examples(train.task, train.split, language, train.source, sample_size, seed, limit)
             features = featurize_sample(head.task, sample.examples, tokenizer, head.labels, head.data, training=True)
-            rows = pretrained.pooled(features, "mean")
+            rows = pretrained.pooled(features, "mean", limit=sample_size)  # a QA example makes several windows
             texts[key] = _Text(features, rows, token_types(features, special), sample.total)
         return texts[key]
 
