@@ -147,3 +147,28 @@ def test_source_language_candidates_get_uriel_distances() -> None:
 def test_predicted_order() -> None:
     assert predicted_order(["a", "b", "c"], [0.1, 0.3, None]) == "b > a"
     assert predicted_order(["a", "b", "c"], [1.0, 1.0, 2.0]) == "c > a = b"
+
+
+def test_pooled_rows_are_in_feature_order_and_match_one_at_a_time(tiny_model: Path) -> None:
+    import numpy as np
+    import torch
+
+    from xstilts.data.examples import ClassificationExample
+    from xstilts.evaluation.transfer_features import FeatureEncoder, ForwardCost, featurize_sample
+
+    cost = ForwardCost()
+    encoder = FeatureEncoder.load(str(tiny_model), None, False, 2, torch.device("cpu"), cost)
+    texts = ["the cat sat", "a dog", "the dog sat on the cat", "cat"]
+    examples = [ClassificationExample(str(i), t, None, "entailment") for i, t in enumerate(texts)]
+    labels = ("entailment", "neutral", "contradiction")
+    features = featurize_sample("xnli", examples, encoder.tokenizer, labels, {"max_length": 16}, training=True)
+    batched = encoder.pooled(features, "mean")
+    first = encoder.pooled(features, "first", limit=3)
+    assert batched.shape == (4, 32) and first.shape == (3, 32)
+    for i, ids in enumerate(features.sequences["input_ids"]):
+        with torch.no_grad():
+            hidden = encoder.encoder(input_ids=torch.tensor([ids])).last_hidden_state[0].double().numpy()
+        assert np.allclose(batched[i], hidden.mean(axis=0), atol=1e-5)
+        if i < 3:
+            assert np.allclose(first[i], hidden[0], atol=1e-5)
+    assert cost.sequences == 7 and cost.batches == 4 and cost.encoders == 1

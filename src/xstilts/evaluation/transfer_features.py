@@ -148,9 +148,9 @@ class FeatureEncoder:
             # collate turns a feature of several pieces into consecutive rows; give them back to their feature
             offset = 0
             for index in indices:
-                count = _piece_count(features, index)
-                pieces[index] = list(rows[offset : offset + count])
-                offset += count
+                width = _piece_count(features, index)
+                pieces[index] = list(rows[offset : offset + width])
+                offset += width
             self.cost.sequences += len(rows)
             self.cost.batches += 1
         self.cost.seconds += time.perf_counter() - start
