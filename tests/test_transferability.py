@@ -4,6 +4,7 @@ by hand, from the evidence's Gaussian form through scipy, and by direct numeric 
 from __future__ import annotations
 
 import math
+from statistics import fmean
 
 import numpy as np
 import pytest
@@ -134,6 +135,13 @@ def test_agreement_resamples_languages() -> None:
     per_language = {"a": {"x": 0.0, "z": 5.0}, "b": {"x": 1.0, "z": 0.0}}
     mixed = agreement(per_language, deltas, ["x", "z"])
     assert mixed.candidates == 2 and mixed.rho == 1.0
+    # equal realised means, up to float rounding: a tie, which no ranking can be scored against
+    # (accuracy differences of one example in 24, as a demo run stored them)
+    up, down = 50.0 - 45.833333333333336, 41.66666666666667 - 45.83333333333333
+    noisy = {"a": {"x": down, "y": up, "z": up}, "b": {"x": 0.0, "y": up, "z": 0.0}}
+    assert fmean(noisy["a"].values()) != fmean(noisy["b"].values())
+    tie = agreement({"a": 1.0, "b": 0.0}, noisy, ["x", "y", "z"])
+    assert tie.rho is None and tie.ndcg is None
 
 
 def test_bootstrap_statistic_of_the_mean_is_bootstrap_ci() -> None:

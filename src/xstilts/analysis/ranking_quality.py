@@ -115,7 +115,8 @@ def agreement(
         return memo[key]
 
     def _statistics(chosen: list[str]) -> tuple[float | None, float | None]:
-        pairs = [(_value(scores[c], chosen), fmean(deltas[c][lang] for lang in chosen)) for c in names]
+        # realised means that differ only by float rounding (4.17 + 0 vs 0 + 4.17) are a tie, not an order
+        pairs = [(_value(scores[c], chosen), round(fmean(deltas[c][lang] for lang in chosen), 9)) for c in names]
         kept = [(s, d) for s, d in pairs if s is not None]
         if len(kept) < 2:
             return None, None
