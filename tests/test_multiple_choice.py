@@ -323,7 +323,7 @@ def test_plan_trains_xcopa_on_siqa_then_copa(tmp_path: Path) -> None:
 _HUB_ROWS = {
     "copa": ("aps/super_glue", "copa", [{"premise": "p", "choice1": "a", "choice2": "b", "question": "effect"}]),
     "xcopa": ("cambridgeltl/xcopa", "sw", [{"premise": "p", "choice1": "a", "choice2": "b", "question": "cause"}]),
-    "siqa": ("allenai/social_i_qa", None, [{"context": "c", "question": "q", "answerA": "a", "answerB": "b"}]),
+    "siqa": ("lighteval/siqa", None, [{"context": "c", "question": "q", "answerA": "a", "answerB": "b"}]),
     "hellaswag": ("Rowan/hellaswag", None, [{"ind": 7, "ctx_a": "c", "ctx_b": "d", "endings": ["a", "b", "e", "f"]}]),
     "commonsenseqa": ("tau/commonsense_qa", None, [{"id": "q1", "question": "s", "answerKey": "D"}]),
     "cosmosqa": ("allenai/cosmos_qa", None, [{"id": "i", "context": "c", "question": "q", "label": 3}]),

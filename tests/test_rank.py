@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import experiment_yaml
 from xstilts.analysis.ranking import estimate_tables, predicted_order, with_typology
-from xstilts.artefacts import mark_done
+from xstilts.artefacts import PhaseDir
 from xstilts.cli import app
 from xstilts.experiments.ranking import ranking_plan
 from xstilts.experiments.spec import load_spec
@@ -60,9 +60,9 @@ def _fake_artefacts_and_store(experiment: Path, run_dir: Path, tiny_model: Path,
     """Intermediate 'artefacts' (the tiny model itself, marked done) and evaluation results with known deltas."""
     plan = ranking_plan(load_spec(experiment, []))
     for candidate in plan.candidates:
-        directory = run_dir / "phases" / candidate.phase
-        shutil.copytree(tiny_model, directory / "encoder")
-        mark_done(directory)
+        directory = PhaseDir.of(run_dir, candidate.phase)
+        shutil.copytree(tiny_model, directory.encoder)
+        directory.mark_done()
     store = ResultsStore(run_dir / "results.sqlite")
     for number, (variant, delta) in enumerate({"baseline": 0.0, **deltas}.items()):
         metrics = [

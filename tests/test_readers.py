@@ -539,14 +539,14 @@ def test_hub_xnli_filters_language(fake_hub):
 
 
 @pytest.mark.parametrize("labels", [["1", "0"], [1, 0]])
-def test_hub_pawsx(fake_hub, labels):
+def test_hub_pawsx_google_xtreme_by_name(fake_hub, labels):
     tables, calls = fake_hub
     tables[("google/xtreme", "PAWS-X.de", "validation")] = {
         "sentence1": ["s", "t"],
         "sentence2": ["s", "u"],
         "label": labels,
     }
-    examples = get_task("pawsx").read("dev", "de", DataSource())
+    examples = get_task("pawsx").read("dev", "de", DataSource(dataset="google/xtreme"))
     assert [(e.text_a, e.text_b, e.label) for e in examples] == [("s", "s", "1"), ("t", "u", "0")]
     assert calls == [("google/xtreme", "PAWS-X.de", "validation", None)]
 

@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import experiment_yaml
-from xstilts.benchmarks import TASK_GROUPS, TASK_LANGUAGES
+from xstilts.benchmarks import RETRIEVAL_LAREQA_NOTE, TASK_GROUPS, TASK_LANGUAGES
 from xstilts.cli import app
 from xstilts.errors import DataFormatError, XstiltsError
-from xstilts.evaluation.submission import FORMATS, score_submission
+from xstilts.evaluation.submission import FORMATS, NOTES_KEY, official_output, score_submission
 
 
 def _write(root: Path, relative: str, text: str) -> Path:
@@ -67,16 +67,18 @@ def test_classification_accuracy_per_language_and_json_nesting(tmp_path: Path) -
         "--json",
     )
     assert code == 0, output
-    result = json.loads(output)
-    xnli = result["tasks"]["xnli"]
+    result = json.loads(output)  # evaluate.py's output file: tasks (and groups, all_task) at the top level
+    xnli = result["xnli"]
     assert xnli["accuracy"] == {"en": 75.0, "de": 50.0}  # task -> metric -> language -> value
     assert xnli["avg_accuracy"] == pytest.approx(62.5) and xnli["avg_metric"] == pytest.approx(62.5)
-    assert result["tasks"]["pawsx"] == {"accuracy": {"fr": 60.0}, "avg_accuracy": 60.0, "avg_metric": 60.0}
-    assert result["incomplete_tasks"]["xnli"] == [
+    assert result["pawsx"] == {"accuracy": {"fr": 60.0}, "avg_accuracy": 60.0, "avg_metric": 60.0}
+    # pawsx and xnli lack languages: no group score and no all_task (absent, as evaluate.py leaves them out)
+    assert set(result) == {"xnli", "pawsx", NOTES_KEY}
+    notes = result[NOTES_KEY]
+    assert notes["incomplete_tasks"]["xnli"] == [
         lang for lang in TASK_LANGUAGES["xtreme"]["xnli"] if lang not in ("en", "de")
     ]
-    assert result["complete"] is False and result["all_task"] is None
-    assert result["groups"]["classification"] is None  # pawsx and xnli lack languages: no group score
+    assert any("partial folder" in note for note in notes["notes"])
 
 
 def test_tagging_f1_from_tag_files(tmp_path: Path) -> None:
@@ -243,7 +245,7 @@ def test_complete_xtreme_folder_gives_groups_and_overall(tmp_path: Path) -> None
     assert result["missing"] == {"predictions": [], "labels": []}
     assert result["tasks"]["xnli"]["avg_metric"] == pytest.approx(290 / 3)
     assert result["groups"]["classification"] == pytest.approx((100 + 290 / 3) / 2)
-    assert result["groups"]["qa"] == 100.0 and result["groups"]["structured_prediction"] == 100.0
+    assert result["groups"]["qa"] == 100.0 and result["groups"]["tagging"] == 100.0
     assert result["all_task"] == pytest.approx((8 * 100 + 290 / 3) / 9)  # the mean of the 9 tasks, not of the groups
 
 
@@ -254,6 +256,34 @@ def test_complete_xtreme_r_folder_scores_its_ten_tasks(tmp_path: Path) -> None:
     assert result["complete"] is True and set(result["tasks"]) == set(TASK_LANGUAGES["xtreme-r"])
     assert result["groups"]["retrieval"] == pytest.approx((100 + 100 + 1000 / 11) / 3)
     assert result["all_task"] == pytest.approx((9 * 100 + 1000 / 11) / 10)
+
+
+def test_json_of_a_complete_xtreme_folder_has_exactly_evaluate_pys_keys(tmp_path: Path) -> None:
+    _full_folder(tmp_path, "xtreme")
+    code, output = _invoke(
+        "score", "--predictions", str(tmp_path / "pred"), "--labels", str(tmp_path / "gold"), "--benchmark", "xtreme",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, output
+    result = json.loads(output)
+    assert list(result)[:5] == ["all_task", "classification", "tagging", "qa", "retrieval"]
+    assert set(result) == {"all_task", *TASK_GROUPS["xtreme"], *TASK_LANGUAGES["xtreme"]}
+    assert result["all_task"] == 100.0 and result["tagging"] == 100.0
+    assert set(result["udpos"]) == {"f1", "precision", "recall", "avg_f1", "avg_precision", "avg_recall", "avg_metric"}
+
+
+def test_json_of_a_complete_xtreme_r_folder_names_mewslix_multi_choice_and_the_lareqa_departure(
+    tmp_path: Path,
+) -> None:
+    _full_folder(tmp_path, "xtreme-r")
+    _write(tmp_path, "pred/lareqa/test-ar.json", json.dumps({"q": ["x"]}))  # lareqa = 10 * 100 / 11
+    result = official_output(_score(tmp_path, "xtreme-r"))
+    assert "mewslix" in result and "mewsli_x" not in result and "lareqa" in result
+    assert result["multi_choice"] == result["xcopa"]["avg_metric"] == 100.0  # evaluate.py: XCOPA alone
+    assert result["retrieval"] == pytest.approx((100 + 100 + 1000 / 11) / 3)  # LAReQA included, as the paper
+    notes = result[NOTES_KEY]
+    assert notes["notes"] == [RETRIEVAL_LAREQA_NOTE] and notes["incomplete_tasks"] == {}
+    assert notes["missing"] == {"predictions": [], "labels": []}
 
 
 def test_partial_folder_lists_missing_files_and_marks_aggregates_incomplete(tmp_path: Path) -> None:
@@ -271,7 +301,9 @@ def test_partial_folder_lists_missing_files_and_marks_aggregates_incomplete(tmp_
     assert result["incomplete_tasks"] == {"xnli": ["de"], "pawsx": ["ja"]}
     assert "de" not in result["tasks"]["xnli"]["accuracy"] and "panx" not in result["tasks"]
     assert result["complete"] is False and result["all_task"] is None
-    assert result["groups"] == {"classification": None, "structured_prediction": None, "qa": 100.0, "retrieval": 100.0}
+    assert result["groups"] == {"classification": None, "tagging": None, "qa": 100.0, "retrieval": 100.0}
+    official = official_output(result)
+    assert official["qa"] == 100.0 and "classification" not in official and "all_task" not in official
     code, output = _invoke(
         "score", "--predictions", str(tmp_path / "pred"), "--labels", str(tmp_path / "gold"), "--benchmark", "xtreme"
     )
@@ -424,7 +456,7 @@ def test_evaluation_phase_predictions_score_as_the_run_scored_them(
     )
     assert code == 0, output
     result = json.loads(output)
-    assert result["tasks"]["xnli"]["accuracy"] == pytest.approx(run_scores["xnli"]["accuracy"])
+    assert result["xnli"]["accuracy"] == pytest.approx(run_scores["xnli"]["accuracy"])
     for metric in ("exact_match", "f1"):
-        assert result["tasks"]["xquad"][metric] == pytest.approx(run_scores["xquad"][metric])
-    assert set(result["incomplete_tasks"]) == {"xnli", "xquad"} and result["ignored_files"] == []
+        assert result["xquad"][metric] == pytest.approx(run_scores["xquad"][metric])
+    assert set(result[NOTES_KEY]["incomplete_tasks"]) == {"xnli", "xquad"} and result[NOTES_KEY]["ignored_files"] == []

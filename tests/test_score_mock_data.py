@@ -8,10 +8,10 @@ once outside this repository with ``--xtreme_version xtreme`` and ``--xtreme_ver
 and language, the averages over each version's languages, and the group scores. Nothing here was computed by
 xstilts. Values agree to floating-point rounding (both compute the same fractions, in a different order).
 
-Deliberate departures (``xstilts.evaluation.submission``'s docstring): XTREME-R's retrieval group here also holds
-LAReQA, which evaluate.py cannot score, so with no LAReQA files the group and the overall score are None where
-evaluate.py averages Tatoeba and Mewsli-X; evaluate.py's ``multi_choice`` group (XCOPA alone) has no counterpart;
-``tagging`` is named ``structured_prediction``.
+``--json`` writes the layout of evaluate.py's output file (groups, ``all_task`` and every task at the top level,
+evaluate.py's names). The one deliberate departure (``xstilts.evaluation.submission``'s docstring): XTREME-R's
+retrieval group here also holds LAReQA, which evaluate.py cannot score, so with no LAReQA files the group is
+absent where evaluate.py averages Tatoeba and Mewsli-X; the output says so under its ``xstilts`` key.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 
 from tests.xtreme_mock import TASKS, write_mock
 from xstilts.cli import app
+from xstilts.evaluation.submission import NOTES_KEY
 
 # evaluate.py's names where xstilts' differ.
 OFFICIAL_TASK = {"mewsli_x": "mewslix"}
-OFFICIAL_GROUP = {"structured_prediction": "tagging"}
 
 # fmt: off
 PER_LANGUAGE: dict[str, dict[str, dict[str, float]]] = {
@@ -247,13 +247,31 @@ def _close(value: float) -> Any:
     return pytest.approx(value, rel=1e-13, abs=1e-12)
 
 
+def _tasks(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: value for key, value in result.items() if isinstance(value, dict) and key != NOTES_KEY}
+
+
+def _groups(result: dict[str, Any]) -> dict[str, float]:
+    return {key: value for key, value in result.items() if not isinstance(value, dict)}
+
+
 @pytest.mark.parametrize("benchmark", ["xtreme", "xtreme-r"])
 def test_every_task_of_the_benchmark_is_scored(scored: dict[str, dict], benchmark: str) -> None:
-    official = {OFFICIAL_TASK.get(task, task) for task in scored[benchmark]["tasks"]}
-    assert official == set(AVERAGES[benchmark])
-    assert scored[benchmark]["incomplete_tasks"] == {}
-    assert scored[benchmark]["missing"]["labels"] == scored[benchmark]["missing"]["predictions"]
-    assert all(path.startswith("lareqa/") for path in scored[benchmark]["missing"]["labels"])
+    assert set(_tasks(scored[benchmark])) == set(AVERAGES[benchmark])  # evaluate.py's task names, at the top level
+
+
+def test_xtreme_output_has_exactly_the_keys_of_evaluate_pys_file(scored: dict[str, dict]) -> None:
+    assert set(scored["xtreme"]) == set(GROUPS["xtreme"]) | set(AVERAGES["xtreme"])  # no notes: nothing departs
+    # evaluate.py's order: all_task, the groups, then the tasks as its XTREME_TASK2LANGS lists them
+    assert list(scored["xtreme"]) == ["all_task", "classification", "tagging", "qa", "retrieval", *AVERAGES["xtreme"]]
+
+
+def test_xtreme_r_output_says_where_it_departs(scored: dict[str, dict]) -> None:
+    notes = scored["xtreme-r"][NOTES_KEY]
+    assert notes["benchmark"] == "xtreme-r" and any("LAReQA" in note for note in notes["notes"])
+    assert notes["incomplete_tasks"] == {}  # every task but LAReQA has all its languages
+    assert notes["missing"]["labels"] == notes["missing"]["predictions"]
+    assert all(path.startswith("lareqa/") for path in notes["missing"]["labels"])
 
 
 @pytest.mark.parametrize(
@@ -264,7 +282,7 @@ def test_every_task_of_the_benchmark_is_scored(scored: dict[str, dict], benchmar
 def test_per_language_values_and_averages_are_evaluate_pys(scored: dict[str, dict], benchmark: str, task: str) -> None:
     official_task = OFFICIAL_TASK.get(task, task)
     expected = AVERAGES[benchmark][official_task]
-    ours = scored[benchmark]["tasks"][task]
+    ours = scored[benchmark][official_task]
     for metric, values in PER_LANGUAGE[official_task].items():
         assert list(ours[metric]) == list(expected["languages"]), metric  # evaluate.py's languages, in its order
         assert ours[metric] == {lang: _close(values[lang]) for lang in expected["languages"]}, metric
@@ -274,21 +292,14 @@ def test_per_language_values_and_averages_are_evaluate_pys(scored: dict[str, dic
 
 
 def test_xtreme_group_and_overall_scores_are_evaluate_pys(scored: dict[str, dict]) -> None:
-    result = scored["xtreme"]
-    groups = {OFFICIAL_GROUP.get(group, group): value for group, value in result["groups"].items()}
-    official = GROUPS["xtreme"]
-    assert groups == {group: _close(value) for group, value in official.items() if group != "all_task"}
-    assert result["all_task"] == _close(official["all_task"]) and result["complete"] is True
+    assert _groups(scored["xtreme"]) == {group: _close(value) for group, value in GROUPS["xtreme"].items()}
 
 
 def test_xtreme_r_groups_are_evaluate_pys_where_they_hold_the_same_tasks(scored: dict[str, dict]) -> None:
-    result = scored["xtreme-r"]
-    groups = {OFFICIAL_GROUP.get(group, group): value for group, value in result["groups"].items()}
-    official = GROUPS["xtreme-r"]
-    for group in ("classification", "tagging", "qa"):
-        assert groups[group] == _close(official[group]), group
+    result, official = scored["xtreme-r"], GROUPS["xtreme-r"]
+    for group in ("classification", "tagging", "qa", "multi_choice"):
+        assert result[group] == _close(official[group]), group
     # evaluate.py: retrieval = (Tatoeba + Mewsli-X) / 2, no overall without LAReQA; here LAReQA belongs to the
     # group, so without its files there is no group score either.
-    tasks = result["tasks"]
-    assert official["retrieval"] == _close((tasks["tatoeba"]["avg_metric"] + tasks["mewsli_x"]["avg_metric"]) / 2)
-    assert groups["retrieval"] is None and result["all_task"] is None and "all_task" not in official
+    assert official["retrieval"] == _close((result["tatoeba"]["avg_metric"] + result["mewslix"]["avg_metric"]) / 2)
+    assert "retrieval" not in result and "all_task" not in result and "all_task" not in official

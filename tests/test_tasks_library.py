@@ -134,7 +134,8 @@ def test_tydiqa_misnamed_language_file_and_missing_files(tmp_path):
 def test_tydiqa_recipe():
     tydiqa = get_task("tydiqa")
     assert tydiqa.languages == ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
-    assert tydiqa.splits["train"] == ("en",) and tydiqa.train_from.task == "tydiqa"
+    # English training on GoldP's english- questions; every language's train questions serve as intermediate data
+    assert tydiqa.splits["train"] == tydiqa.languages and tydiqa.train_from.task == "tydiqa"
     assert tydiqa.metric == "squad_v1" and tydiqa.eval_split == "test"
 
 
@@ -369,12 +370,13 @@ def squad_table(ids: list[str]) -> dict:
 
 
 def test_hub_mlqa_same_language_config(fake_hub):
+    # google/xtreme's MLQA.<c>.<q> configs (facebook/mlqa still holds its loading script: tests/test_hub_data.py)
     tables, calls = fake_hub
-    tables[("facebook/mlqa", "mlqa.hi.hi", "test")] = squad_table(["h1", "h2"])
-    tables[("facebook/mlqa", "mlqa.hi.hi", "validation")] = squad_table(["h3"])
+    tables[("google/xtreme", "MLQA.hi.hi", "test")] = squad_table(["h1", "h2"])
+    tables[("google/xtreme", "MLQA.hi.hi", "validation")] = squad_table(["h3"])
     assert [e.guid for e in get_task("mlqa").read("test", "hi", DataSource())] == ["h1", "h2"]
     assert [e.guid for e in get_task("mlqa").read("dev", "hi", DataSource(revision="r"))] == ["h3"]
-    assert calls == [("facebook/mlqa", "mlqa.hi.hi", "test", None), ("facebook/mlqa", "mlqa.hi.hi", "validation", "r")]
+    assert calls == [("google/xtreme", "MLQA.hi.hi", "test", None), ("google/xtreme", "MLQA.hi.hi", "validation", "r")]
 
 
 def test_hub_tydiqa_filters_by_id_language(fake_hub):

@@ -17,17 +17,19 @@ Deliberate departures from the code, where the code contradicts the paper or can
 * XTREME-R's ``XTREME_R_GROUP2TASK["retrieval"]`` lists only Tatoeba and Mewsli-X, and the code has no metric
   or languages for LAReQA (``'lareqa': []``), although LAReQA is one of the 10 tasks its overall score averages.
   Here LAReQA is in the retrieval group, as in the paper (§3.2.2, "Retrieval from a Multilingual Pool").
-* The code's ``'multi_choice': ['xcopa']`` entry only selects the file suffix (``get_suffix()``); it is not a
-  task group and would count XCOPA twice, so it is left out.
-* The code never sets ``avg_metric`` for Mewsli-X (its metric is named ``map@20``, neither ``f1`` nor
-  ``accuracy``), so its XTREME-R group and overall scores would fail; here mAP@20 is Mewsli-X's task score.
+* ``XTREME_R_GROUP2TASK`` also has ``'multi_choice': ['xcopa']``, a group of XCOPA alone that the output file
+  reports beside ``classification`` (which holds XCOPA too). It is kept as evaluate.py has it: a reported group
+  (``REPEATED_GROUPS``), not a category, so ``overall_of_groups`` does not count XCOPA twice (``all_task``, the
+  mean over tasks, never does).
+* Older versions of the code (commit da430dd) never set ``avg_metric`` for Mewsli-X; the current one (838c13b)
+  does, from ``avg_map@20``, as here.
 * LAReQA: evaluate.py has neither a file format nor a metric for it (``'lareqa': []``). Here its submission file
   reads as Mewsli-X's does (``lareqa/test-<lang>.json``, question id → ranked answer ids; the labels: question
   id → all gold answer ids).
 
 Task names follow xstilts' spelling: ``mewsli_x`` is the code's ``mewslix`` (its submission folder ``mewslix``
 as in the official layout, or ``mewsli_x`` as xstilts' evaluation phase names it); ``lareqa`` is LAReQA
-XQuAD-R. The group ``structured_prediction`` is evaluate.py's ``tagging``.
+XQuAD-R. Group names are evaluate.py's (``tagging`` is the papers' "structured prediction").
 """
 
 from __future__ import annotations
@@ -40,22 +42,37 @@ Benchmark = Literal["xtreme", "xtreme-r"]
 QA_TASKS: tuple[str, ...] = ("xquad", "mlqa", "tydiqa")
 QA_METRICS: tuple[str, str] = ("exact_match", "f1")
 
-# evaluate.py: GROUP2TASK / XTREME_GROUP2TASK and XTREME_R_GROUP2TASK (group keys there: classification,
-# tagging, qa, retrieval; "tagging" is the paper's "structured prediction").
+# evaluate.py: GROUP2TASK / XTREME_GROUP2TASK and XTREME_R_GROUP2TASK, with its group names ("tagging" is the papers'
+# "structured prediction"); XTREME-R's retrieval group adds LAReQA (the paper, see above).
 TASK_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     "xtreme": {
         "classification": ("pawsx", "xnli"),
-        "structured_prediction": ("udpos", "panx"),
+        "tagging": ("udpos", "panx"),
         "qa": ("xquad", "mlqa", "tydiqa"),
         "retrieval": ("bucc2018", "tatoeba"),
     },
     "xtreme-r": {
         "classification": ("xnli", "xcopa"),
-        "structured_prediction": ("udpos", "panx"),
+        "tagging": ("udpos", "panx"),
         "qa": ("xquad", "mlqa", "tydiqa"),
         "retrieval": ("tatoeba", "mewsli_x", "lareqa"),
+        "multi_choice": ("xcopa",),
     },
 }
+REPEATED_GROUPS: frozenset[str] = frozenset({"multi_choice"})
+"""Groups evaluate.py reports whose tasks another group already holds: scores in the output, not categories."""
+
+RETRIEVAL_LAREQA_NOTE = (
+    "XTREME-R: retrieval and all_task include LAReQA (mAP@20), as the XTREME-R paper defines them (section 3.2.2);"
+    " evaluate.py's retrieval group holds only Tatoeba and Mewsli-X and it has no LAReQA metric"
+)
+"""What a score of XTREME-R says where it follows the paper rather than evaluate.py (``xstilts score --json``)."""
+
+
+def benchmark_tasks(benchmark: Benchmark) -> tuple[str, ...]:
+    """The benchmark's tasks, each once, in group order (XCOPA is in two of XTREME-R's groups)."""
+    return tuple(dict.fromkeys(task for tasks in TASK_GROUPS[benchmark].values() for task in tasks))
+
 
 # evaluate.py: METRIC_FUNCTION (accuracy → "accuracy"; f1 / bucc_f1 → "f1"; mewslix_map20 → "map@20");
 # QA tasks combine "exact_match" and "f1" (squad_em_f1 / mlqa_em_f1). LAReQA: mAP@20 (paper §3.2.2).

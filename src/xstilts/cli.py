@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -91,11 +91,12 @@ def _run_and_report(spec: Any, run_dir: Path, rank_sample: int | None = None) ->
 def _require_store(run_dir: Path) -> None:
     """A run directory has a results store; one copied without it (or from a cluster, where jobs write only
     their phase directories) gets it rebuilt from the phases' own records."""
+    from xstilts.artefacts import PhaseDir
     from xstilts.experiments.store import STORE_NAME, rebuild
 
     if (run_dir / STORE_NAME).exists():
         return
-    if not any((run_dir / "phases").glob("*/phase.json")):
+    if not any(directory.record_path.exists() for directory in PhaseDir.all_in(run_dir)):
         raise XstiltsError(f"{run_dir} holds no results store ({STORE_NAME}) and no phases; is it a run directory?")
     rebuild(run_dir)
     errors.print(f"rebuilt {run_dir / STORE_NAME} from the phase directories", highlight=False)
@@ -157,14 +158,14 @@ def rank(
 def _rank(spec: Any, run_dir: Path, sample: int = 256, seed: int = 0) -> None:
     """Estimates, writes ``RUN_DIR/ranking/`` (estimates.json, tables/*.csv|tex) and prints the tables."""
     from xstilts.analysis.ranking import write_ranking
-    from xstilts.display import report_table
+    from xstilts.display import report_tables
     from xstilts.experiments.ranking import estimate, write_estimates
 
     record = estimate(spec, run_dir, sample, seed, log=lambda line: console.print(line, style="dim", highlight=False))
     path = write_estimates(run_dir, record)
     section = write_ranking(run_dir)
-    for table in section.tables:
-        console.print(report_table(table))
+    for item in report_tables(section.tables):
+        console.print(item, highlight=False)
     for note in section.notes:
         console.print(note, highlight=False)
     console.print(f"ranking: {path.parent}", highlight=False)
@@ -199,6 +200,19 @@ def results(
     for table in delta_tables(delta_rows(records)):
         console.print(table)
     console.print(dev_table(records))
+    _print_best_per_target(run_dir, records)
+
+
+def _print_best_per_target(run_dir: Path, records: list[dict[str, Any]]) -> None:
+    """``xstilts results``: the variant chosen on English dev per target, and the benchmark scores of the set."""
+    from xstilts.analysis.best_per_target import best_per_target
+    from xstilts.analysis.best_per_target_tables import best_per_target_tables
+    from xstilts.display import report_tables
+    from xstilts.experiments.store import current_phases
+
+    tables = best_per_target_tables(best_per_target(records, current_phases(run_dir)))
+    for shown in report_tables(tables[:3]):  # the per-seed task scores (the last table) are in the report
+        console.print(shown, highlight=False)
 
 
 @app.command("run-phase", hidden=True)
@@ -215,26 +229,64 @@ def run_phase(
     console.print(run_planned_phase(run_dir, phase_id, feature_cache()), markup=False, highlight=False)
 
 
+BenchmarkOption = Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")]
+
+
 @app.command()
 @_user_errors
 def score(
     predictions: Annotated[Path, typer.Option(help="submission folder: <task>/test-<lang>.<ext>, XTREME's layout")],
     labels: Annotated[Path, typer.Option(help="labels folder in the same layout")],
-    benchmark: Annotated[str, typer.Option(help="xtreme or xtreme-r: which tasks, languages and groups")],
-    as_json: Annotated[bool, typer.Option("--json", help="evaluate.py's nesting as JSON")] = False,
+    benchmark: BenchmarkOption,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="as JSON, in the layout of evaluate.py's output file")
+    ] = False,
 ) -> None:
     """Score a submission folder as XTREME's evaluate.py does: per language, per task, groups and overall."""
     from xstilts.display import score_notes, score_tables
-    from xstilts.evaluation.submission import score_submission
+    from xstilts.evaluation.submission import official_output, score_submission
 
     result = score_submission(predictions, labels, benchmark)  # type: ignore[arg-type]
     if as_json:
-        sys.stdout.write(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(official_output(result), indent=1, ensure_ascii=False) + "\n")
         return
     for table in score_tables(result):
         console.print(table)
     for note in score_notes(result):
         console.print(note, highlight=False)
+
+
+@app.command()
+@_user_errors
+def submission(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    benchmark: BenchmarkOption,
+    out: Annotated[Path, typer.Option(help="the submission folder to write (new or empty)")],
+    seed: Annotated[int | None, typer.Option(help="whose models to submit (default: the run's only seed)")] = None,
+    partial: Annotated[bool, typer.Option("--partial", help="write what there is of an incomplete one")] = False,
+) -> None:
+    """Write the submission of the variants chosen on English dev (one per target) in XTREME's layout,
+    <task>/test-<lang>.<ext>, with manifest.json saying which variant, seed and phase each task's files come from."""
+    from xstilts.analysis.best_per_target import ENGLISH_DEV, best_per_target, submission_seed, submission_tasks
+    from xstilts.benchmarks import TASK_GROUPS, Benchmark
+    from xstilts.evaluation.submission_export import MANIFEST, write_submission
+    from xstilts.experiments.store import current_metrics, current_phases
+
+    if benchmark not in TASK_GROUPS:
+        raise XstiltsError(f"unknown benchmark {benchmark!r}; known: {', '.join(TASK_GROUPS)}")
+    _require_store(run_dir)
+    choices = best_per_target(current_metrics(run_dir), current_phases(run_dir))[ENGLISH_DEV]
+    chosen_seed, chosen_benchmark = submission_seed(choices, seed), cast(Benchmark, benchmark)
+    manifest = write_submission(run_dir, submission_tasks(choices, chosen_seed), chosen_benchmark, out, partial)
+    for folder, entry in manifest["tasks"].items():
+        missing = f", missing {' '.join(entry['missing_languages'])}" if entry["missing_languages"] else ""
+        files = f"{len(entry['files'])} file(s){missing}"
+        console.print(
+            f"{folder}: {entry['variant']} (seed {entry['seed']}, phase {entry['phase']}), {files}", highlight=False
+        )
+    if manifest["missing_tasks"]:
+        console.print(f"missing tasks: {' '.join(manifest['missing_tasks'])}", highlight=False)
+    console.print(f"submission: {out} (manifest: {out / MANIFEST})", highlight=False)
 
 
 @app.command()
@@ -249,6 +301,56 @@ def tasks(as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = Fal
         sys.stdout.write(json.dumps(descriptions, indent=1) + "\n")
     else:
         console.print(tasks_table(descriptions))
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Check and fetch the data an experiment reads.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+@_user_errors
+def data_check(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a setting, as for `run`")] = None,
+) -> None:
+    """Load every (task, split, language) the experiment reads, from its sources, and compare the counts with the
+    official releases'. Exits 1 when a split differs or fails to load."""
+    from xstilts.display import data_check_table
+    from xstilts.experiments.datacheck import check_experiment_data
+    from xstilts.experiments.spec import load_spec
+
+    checks = check_experiment_data(load_spec(experiment, set_ or []))
+    console.print(data_check_table(checks))
+    bad = [c for c in checks if c.status in ("differs", "error")]
+    console.print(f"{len(checks)} splits: {len(checks) - len(bad)} fine, {len(bad)} differ or failed", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def prefetch(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    export: Annotated[Path | None, typer.Option(help="also write the data here in the official local layouts")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a setting, as for `run`")] = None,
+) -> None:
+    """Download every dataset split and the model the experiment reads into the caches, so that it then runs with
+    HF_HUB_OFFLINE=1 (e.g. on cluster nodes without network)."""
+    from xstilts.display import prefetch_table
+    from xstilts.experiments.prefetch import fetch_model, local_sources_yaml
+    from xstilts.experiments.prefetch import prefetch as prefetch_data
+    from xstilts.experiments.spec import load_spec
+
+    spec = load_spec(experiment, set_ or [])
+    console.print(f"model {spec.model}: {fetch_model(spec.model, spec.model_revision)}", highlight=False)
+    fetched = prefetch_data(spec, export)
+    console.print(prefetch_table(fetched))
+    if export is not None:
+        snippet = local_sources_yaml(fetched)
+        (export / "local-sources.yaml").write_text(snippet)
+        console.print(f"to read the exported copies, add to the experiment ({export / 'local-sources.yaml'}):")
+        console.print(snippet, markup=False, highlight=False)
+    console.print("now `HF_HUB_OFFLINE=1 xstilts run` reads all of it from the caches", highlight=False)
 
 
 @app.command("train-language-adapter")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from xstilts.analysis.deltas import AVERAGE, variant_order
@@ -52,6 +51,29 @@ def dev_table(records: list[dict[str, Any]]) -> Table:
         if r["role"] != "evaluate":
             table.add_row(r["role"], r["variant"], str(r["seed"]), r["task"], r["metric"], f"{r['value']:.2f}")
     return table
+
+
+def report_tables(tables: list[ReportTable]) -> list[Table | str]:
+    """Report tables (``analysis.tables.ReportTable``) for the terminal: each table, then its notes."""
+    out: list[Table | str] = []
+    for report_table in tables:
+        table = Table(title=report_table.title)
+        for number, column in enumerate(report_table.columns):
+            table.add_column(column, justify="left" if number == 0 else "right", overflow="fold")
+        for cells in report_table.text_rows():
+            table.add_row(
+                *(
+                    _signed_text(cell) if column.startswith("Δ") else cell
+                    for column, cell in zip(report_table.columns, cells, strict=True)
+                )
+            )
+        out += [table, *report_table.notes]
+    return out
+
+
+def _signed_text(text: str) -> str:
+    colour = "green" if text.startswith("+") and text.strip("+0.") else "red" if text.startswith("-") else ""
+    return f"[{colour}]{text}[/{colour}]" if colour else text
 
 
 def plan_table(plan: list[Any], statuses: dict[str, str]) -> Table:
@@ -149,11 +171,37 @@ def score_notes(result: dict[str, Any]) -> list[str]:
     return notes
 
 
-def report_table(table: ReportTable) -> Table:
-    """A report table (``analysis.tables``) for the terminal, its notes as the caption."""
-    out = Table(title=table.title, caption="\n".join(table.notes) or None, caption_justify="left")
-    for number, column in enumerate(table.columns):
-        out.add_column(column, justify="left" if number == 0 else "right")
-    for row in table.rows:
-        out.add_row(*(escape(table.text(value, column)) for column, value in zip(table.columns, row, strict=True)))
-    return out
+_CHECK_STYLE = {"match": "green", "differs": "bold red", "error": "bold red", "no official count": "dim"}
+
+
+def data_check_table(checks: list[Any]) -> Table:
+    """``xstilts data check``: one row per (task, split, language) with its count against the official one."""
+    table = Table(title="data check: example counts against the official releases")
+    for column in ("task", "split", "lang", "source", "count", "official", "status", "notes"):
+        table.add_column(column, justify="right" if column in ("count", "official") else "left")
+    for check in checks:
+        status = check.status
+        if status == "differs":
+            status = f"differs by {check.difference:+d}"
+        style = _CHECK_STYLE.get(check.status, "")
+        table.add_row(
+            check.task,
+            check.split,
+            check.language,
+            check.source,
+            "–" if check.count is None else str(check.count),
+            "–" if check.official is None else str(check.official),
+            f"[{style}]{status}[/{style}]" if style else status,
+            "; ".join(check.notes),
+        )
+    return table
+
+
+def prefetch_table(fetched: list[Any]) -> Table:
+    """``xstilts prefetch``: what was fetched (and exported) per (task, split, language)."""
+    table = Table(title="prefetched")
+    for column in ("task", "split", "lang", "source", "examples", "exported to", "notes"):
+        table.add_column(column, justify="right" if column == "examples" else "left")
+    for f in fetched:
+        table.add_row(f.task, f.split, f.language, f.source, str(f.count), f.exported or "–", f.note)
+    return table

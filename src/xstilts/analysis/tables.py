@@ -53,13 +53,16 @@ class ReportTable:
     notes: list[str] = field(default_factory=list)
     emphasise_last_row: bool = False
 
-    def text(self, value: Cell, column: str) -> str:
-        """A cell as every format shows it: – for none, deltas signed, numbers to ``digits`` places."""
+    def _text(self, value: Cell, column: str) -> str:
         if value is None:
             return "–"
         if isinstance(value, float):
             return f"{value:+.{self.digits}f}" if _is_delta(column) else f"{value:.{self.digits}f}"
         return str(value)
+
+    def text_rows(self) -> list[list[str]]:
+        """Every cell as the report prints it (for terminal tables)."""
+        return [[self._text(v, c) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]
 
     def html(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
@@ -70,7 +73,7 @@ class ReportTable:
                 css = ""
                 if _is_delta(column) and isinstance(value, float):
                     css = ' class="up"' if value > 0 else ' class="down"' if value < 0 else ""
-                cells.append(f"<td{css}>{html.escape(self.text(value, column))}</td>")
+                cells.append(f"<td{css}>{html.escape(self._text(value, column))}</td>")
             last = self.emphasise_last_row and number == len(self.rows) - 1
             opening = '<tr class="avg">' if last else "<tr>"
             body.append(f"{opening}{''.join(cells)}</tr>")
@@ -101,7 +104,7 @@ class ReportTable:
             if self.emphasise_last_row and number == len(self.rows) - 1:
                 lines.append("\\midrule")
             lines.append(
-                " & ".join(latex_escape(self.text(v, c)) for c, v in zip(self.columns, row, strict=True)) + " \\\\"
+                " & ".join(latex_escape(self._text(v, c)) for c, v in zip(self.columns, row, strict=True)) + " \\\\"
             )
         lines += ["\\bottomrule", "\\end{tabular}"]
         return "\n".join(lines) + "\n"

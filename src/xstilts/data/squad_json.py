@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +42,62 @@ def read_squad_json(path: Path) -> list[SpanExample]:
     return examples
 
 
-def span_examples_from_hub(rows: Any) -> list[SpanExample]:
-    """Rows of a hub dataset in the SQuAD schema (id, context, question, answers{text, answer_start})."""
-    return [
-        SpanExample(
-            guid=str(row["id"]),
-            question=row["question"],
-            context=row["context"],
-            answers=tuple(
-                Answer(text=text, start=int(start))
-                for text, start in zip(row["answers"]["text"], row["answers"]["answer_start"], strict=True)
-            ),
+# Hub loaders that strip the context (google/xtreme's XQuAD and MLQA configs, google/xquad, TyDiQA's secondary_task)
+# shift every start of a paragraph by its leading white space, and those that strip an answer's text by that text's
+# leading white space; both keep ``answer_start`` as the official file has it. ``realign`` puts such an answer back at
+# the occurrence of its text nearest to the recorded start.
+
+log = logging.getLogger("xstilts.data")
+
+
+@dataclass
+class SpanRepairs:
+    """What ``span_examples_from_hub`` did to one split's answers: counts for the log and for ``xstilts data check``."""
+
+    answers: int = 0
+    repaired: int = 0
+    dropped_answers: int = 0
+    dropped_questions: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.repaired} of {self.answers} answer starts repaired, {self.dropped_answers} answers not found in"
+            f" their context dropped, {self.dropped_questions} questions left without an answer dropped"
         )
-        for row in rows
-    ]
+
+
+def realign(context: str, text: str, start: int) -> int | None:
+    """``start`` if the answer is there, else the occurrence of ``text`` in the context nearest to it, else None."""
+    if context[start : start + len(text)] == text:
+        return start
+    spots, i = [], context.find(text)
+    while i >= 0 and text:
+        spots.append(i)
+        i = context.find(text, i + 1)
+    return min(spots, key=lambda i: abs(i - start)) if spots else None
+
+
+def span_examples_from_hub(rows: Any, where: str = "hub dataset") -> list[SpanExample]:
+    """Rows of a hub dataset in the SQuAD schema (id, context, question, answers{text, answer_start}), each answer
+    checked against its context (``realign``): a shifted start moves to the text's nearest occurrence, an
+    answer not found is dropped, and a question left with no answer is dropped; the counts are logged once per split."""
+    repairs = SpanRepairs()
+    examples = []
+    for row in rows:
+        context = row["context"]
+        answers = []
+        for text, start in zip(row["answers"]["text"], row["answers"]["answer_start"], strict=True):
+            repairs.answers += 1
+            found = realign(context, text, int(start))
+            if found is None:
+                repairs.dropped_answers += 1
+                continue
+            repairs.repaired += found != int(start)
+            answers.append(Answer(text=text, start=found))
+        if row["answers"]["text"] and not answers:
+            repairs.dropped_questions += 1
+            continue
+        examples.append(SpanExample(str(row["id"]), row["question"], context, tuple(answers)))
+    if repairs.repaired or repairs.dropped_answers:
+        log.warning("%s: %s", where, repairs.summary())
+    return examples

@@ -13,6 +13,12 @@ from xstilts.data.sources import DataSource, resolve_local
 from xstilts.errors import DataFormatError, XstiltsError
 
 HUB_TEXT_COLUMN = "text"
+# A limited read of a hub corpus is a deterministic sample, not the first N documents (Wikipedia's first articles
+# are alphabetical, and English has about 6.4M of them): the stream's shards are read in an order fixed by this seed
+# and documents are drawn through a shuffle buffer of SAMPLE_BUFFER (``datasets.IterableDataset.shuffle``), so only
+# about ``limit + SAMPLE_BUFFER`` documents are ever downloaded.
+SAMPLE_SEED = 0
+SAMPLE_BUFFER = 10_000
 
 
 def text_file(root: Path, language: str) -> Path:
@@ -36,7 +42,8 @@ def split_hub_dataset(spec: str, language: str) -> tuple[str, str | None]:
 
 
 def read_hub_text(spec: str, revision: str | None, language: str, limit: int | None) -> list[str]:
-    """The ``text`` column of a hub dataset's train split, streamed so that ``limit`` reads only what it keeps."""
+    """The ``text`` column of a hub dataset's train split, streamed; with a ``limit``, a deterministic sample of that
+    many documents (``SAMPLE_SEED``), reading only what it keeps and the shuffle buffer."""
     import datasets
 
     from xstilts.hub import hub_offline
@@ -44,6 +51,8 @@ def read_hub_text(spec: str, revision: str | None, language: str, limit: int | N
     dataset, config = split_hub_dataset(spec, language)
     try:
         rows = datasets.load_dataset(dataset, config, split="train", revision=revision, streaming=True)
+        if limit is not None:
+            rows = rows.shuffle(seed=SAMPLE_SEED, buffer_size=SAMPLE_BUFFER)
         texts: list[str] = []
         for row in rows:
             line = " ".join(str(row[HUB_TEXT_COLUMN]).split())

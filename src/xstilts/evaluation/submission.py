@@ -18,8 +18,9 @@ all tasks, ``metrics.aggregates``). Departures, each deliberate:
 * LAReQA: evaluate.py has neither a file format nor a metric for it (``'lareqa': []``). Here it reads as
   Mewsli-X does (``lareqa/test-<lang>.json``, question id → ranked answer ids; the labels: question id → all
   gold answer ids) and scores mAP@20, as the XTREME-R paper defines it (§3.2.2).
-* Names follow xstilts: the task ``mewsli_x`` (folder ``mewslix`` as in the official layout, or ``mewsli_x``
-  as xstilts' evaluation phase names it) and the group ``structured_prediction`` (evaluate.py's ``tagging``).
+* Names follow xstilts in ``score_submission``'s result (the task ``mewsli_x``; its folder ``mewslix`` as in the
+  official layout, or ``mewsli_x`` as xstilts' evaluation phase names it); ``official_output`` writes evaluate.py's
+  names and layout.
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.benchmarks import SUBMISSION_FILES, SUBMISSION_SPLIT, TASK_GROUPS, TASK_LANGUAGES, Benchmark
+from xstilts.benchmarks import (
+    RETRIEVAL_LAREQA_NOTE,
+    SUBMISSION_FILES,
+    SUBMISSION_SPLIT,
+    TASK_GROUPS,
+    TASK_LANGUAGES,
+    Benchmark,
+    benchmark_tasks,
+)
 from xstilts.data.examples import ClassificationExample
 from xstilts.data.squad_json import read_squad_json
 from xstilts.errors import DataFormatError, XstiltsError
@@ -199,7 +208,7 @@ def score_submission(predictions: Path, labels: Path, benchmark: Benchmark) -> d
     missing: dict[str, list[str]] = {"predictions": [], "labels": []}
     ignored: list[str] = []
     known_folders: set[str] = set()
-    for task in dict.fromkeys(t for group in TASK_GROUPS[benchmark].values() for t in group):
+    for task in benchmark_tasks(benchmark):
         task_format = FORMATS[task]
         known_folders.update(task_format.folders)
         prediction_dir, label_dir = _task_folder(predictions, task), _task_folder(labels, task)
@@ -237,3 +246,35 @@ def score_submission(predictions: Path, labels: Path, benchmark: Benchmark) -> d
         "unknown_tasks": sorted(p.name for p in predictions.iterdir() if p.is_dir() and p.name not in known_folders),
         "ignored_files": ignored,
     }
+
+
+NOTES_KEY = "xstilts"
+"""The one key ``official_output`` adds to evaluate.py's layout, only where a score departs from what evaluate.py
+would write: XTREME-R (LAReQA in retrieval and ``all_task``) and partial folders (evaluate.py stops at the first
+missing file)."""
+
+
+def official_output(result: dict[str, Any]) -> dict[str, Any]:
+    """``score_submission``'s result in the layout of the file evaluate.py writes (``--output_file``): ``all_task``
+    when every task is scored, each group whose tasks all are, then each scored task under its official name
+    (``mewslix``), as task → metric → language → value with ``avg_<metric>`` and ``avg_metric``. Incomplete groups
+    and ``all_task`` are absent, not null, as there. Only where the scores depart from evaluate.py's (XTREME-R, a
+    partial folder) does ``NOTES_KEY`` say how: its ``notes``, with the tasks scored over fewer languages
+    (``incomplete_tasks``), the missing files, unknown task folders and ignored files (as ``score_submission``).
+    """
+    benchmark = result["benchmark"]
+    output: dict[str, Any] = {} if result["all_task"] is None else {"all_task": result["all_task"]}
+    output |= {group: score for group, score in result["groups"].items() if score is not None}
+    tasks = result["tasks"]  # in evaluate.py's order (its TASK2LANGS, which TASK_LANGUAGES follows)
+    output |= {SUBMISSION_FILES[t].folders[0]: tasks[t] for t in TASK_LANGUAGES[benchmark] if t in tasks}
+    partial = bool(result["incomplete_tasks"]) or any(result["missing"].values())
+    notes = [RETRIEVAL_LAREQA_NOTE] if "lareqa" in TASK_GROUPS[benchmark]["retrieval"] else []
+    if partial:
+        notes.append(
+            "partial folder: evaluate.py stops at the first missing file; here what is present is scored, tasks"
+            " missing languages are scored over those they have (incomplete_tasks) and left out of groups and all_task"
+        )
+    if notes:
+        details = ("incomplete_tasks", "missing", "unknown_tasks", "ignored_files")
+        output[NOTES_KEY] = {"benchmark": benchmark, "notes": notes} | {key: result[key] for key in details}
+    return output

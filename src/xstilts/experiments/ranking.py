@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from xstilts.artefacts import atomic_write_json, is_done
+from xstilts.artefacts import PhaseDir, atomic_write_json
 from xstilts.data.sources import ENGLISH
 from xstilts.evaluation.transfer_features import (
     FeatureEncoder,
@@ -41,7 +41,6 @@ from xstilts.evaluation.transfer_features import (
     sample_examples,
     token_types,
 )
-from xstilts.experiments.executors import phase_dir
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import ExperimentSpec
 from xstilts.experiments.variants import MLM, is_baseline
@@ -214,12 +213,12 @@ def estimate(
     pretrained.release()
 
     for candidate in plan.candidates:
-        directory = phase_dir(run_dir, candidate.phase)
-        encoder_dir = directory / "encoder"
-        artefact = is_done(directory) and encoder_dir.is_dir()
+        directory = PhaseDir.of(run_dir, candidate.phase)
+        encoder_dir = directory.encoder
+        artefact = directory.is_done() and encoder_dir.is_dir()
         missing = (
             "adapter artefact (the intermediate encoder is frozen; features would need its adapters)"
-            if is_done(directory)
+            if directory.is_done()
             else f"phase {candidate.phase} not trained in {run_dir}"
         )
         encoder = None

@@ -21,6 +21,7 @@ from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, Resu
 from xstilts.models.encoder import check_model
 from xstilts.phase_config import DataRef, TrainPhaseConfig
 from xstilts.tasks.registry import get_task
+from xstilts.training.tracking import check_backends
 
 
 def xstilts_home() -> Path:
@@ -71,6 +72,8 @@ def check_local_data(plan: list[Phase]) -> None:
 
 def run_experiment(spec: ExperimentSpec, run_dir: Path, console: Console) -> ResultsStore:
     check_model(spec.model, spec.model_revision, spec.trust_remote_code)
+    if spec.tracking is not None:
+        check_backends(spec.tracking)
     plan = build_plan(spec)
     check_local_data(plan)
     run_dir.mkdir(parents=True, exist_ok=True)

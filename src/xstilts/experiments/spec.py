@@ -37,6 +37,7 @@ from xstilts.tasks.base import Role, Task
 from xstilts.tasks.plugins import load_plugins
 from xstilts.tasks.registry import all_tasks, closest, get_task
 from xstilts.training.settings import TrainingSettings
+from xstilts.training.tracking import TrackingSettings
 
 Loc = tuple[str | int, ...]
 
@@ -84,6 +85,8 @@ class ExperimentSpec(BaseModel):
     target_method: TargetMethod | None = Field(default=None, description="how the target phase builds on adapters")
     adapters: AdapterOptions = Field(default_factory=AdapterOptions)
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
+    # Where numbers are reported (TensorBoard, W&B, MLflow), not what is computed: never part of a phase id.
+    tracking: TrackingSettings | None = None
 
     def variants(self) -> dict[str, tuple[str, ...]]:
         """Variant name → the member names of its intermediate phase (empty for the baseline)."""
@@ -245,7 +248,7 @@ def _check_member(spec: ExperimentSpec, member: MixMember, task: Task, loc: Loc)
         field = ("tasks", MLM, "languages")
     for language in languages:
         try:
-            training_source(task, language, all_tasks())
+            training_source(task, language, all_tasks(), member.data)
         except XstiltsError as err:
             raise _SpecProblem(field, str(err)) from None
     if member.select_language:

@@ -15,11 +15,13 @@ The rules, as ``evaluate()`` implements them:
    ``mean_avg_prec_at_k()`` averages over all questions at once; XQuAD-R being parallel (the same questions in
    each language), that equals the mean over question languages used here.
 2. A group's score is the unweighted mean of its tasks' scores, shown only when every task of the group is
-   available.
+   available. XTREME-R's ``multi_choice`` group is XCOPA alone, which ``classification`` also holds (evaluate.py
+   reports both).
 3. The overall score (``all_task``) is the unweighted mean of **all tasks'** scores (9 for XTREME, 10 for
    XTREME-R), shown only when every task is available. It is *not* the mean of the group scores: the QA group
    (3 tasks) weighs 3/9 of XTREME's overall, not 1/4. ``benchmark_scores`` also returns the mean of the group
-   scores (``overall_of_groups``) for comparison with tables that average categories, clearly labelled.
+   scores (``overall_of_groups``, over the four categories: ``multi_choice`` repeats XCOPA and is left out) for
+   comparison with tables that average categories, clearly labelled.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from statistics import fmean
 from typing import Any
 
-from xstilts.benchmarks import TASK_GROUPS, TASK_LANGUAGES, TASK_METRIC, Benchmark
+from xstilts.benchmarks import REPEATED_GROUPS, TASK_GROUPS, TASK_LANGUAGES, TASK_METRIC, Benchmark, benchmark_tasks
 
 
 def _mean_over_languages(task: str, metric: str, by_language: Mapping[str, float] | None) -> float:
@@ -71,15 +73,16 @@ def benchmark_scores(task_scores: Mapping[str, float | None], benchmark: Benchma
 
     evaluate.py's ``evaluate()``: a group's score is the mean of its tasks' scores, None unless all of them are
     given; ``overall`` is the mean of all the benchmark's tasks (not of the groups), None unless every task is
-    given. ``overall_of_groups`` is the mean of the four group scores (None unless all are complete), for
-    comparison only. A task given as None counts as missing. Returns ``{"benchmark", "groups", "overall",
-    "overall_of_groups", "missing", "ignored"}``: ``missing`` lists the benchmark's absent tasks in group order,
-    ``ignored`` the given tasks that are not part of the benchmark (e.g. pawsx for XTREME-R).
+    given. ``overall_of_groups`` is the mean of the four category scores (None unless all are complete; not
+    ``multi_choice``, which repeats XCOPA), for comparison only. A task given as None counts as missing. Returns
+    ``{"benchmark", "groups", "overall", "overall_of_groups", "missing", "ignored"}``: ``missing`` lists the
+    benchmark's absent tasks in group order, ``ignored`` the given tasks that are not part of the benchmark (e.g.
+    pawsx for XTREME-R).
     """
     if benchmark not in TASK_GROUPS:
         raise ValueError(f"unknown benchmark {benchmark!r}; known: {', '.join(TASK_GROUPS)}")
     groups = TASK_GROUPS[benchmark]
-    tasks = [task for group_tasks in groups.values() for task in group_tasks]
+    tasks = benchmark_tasks(benchmark)
     present = {task: float(score) for task, score in task_scores.items() if score is not None}
     group_scores: dict[str, float | None] = {
         group: fmean(present[t] for t in group_tasks) if all(t in present for t in group_tasks) else None
@@ -91,7 +94,9 @@ def benchmark_scores(task_scores: Mapping[str, float | None], benchmark: Benchma
         "benchmark": benchmark,
         "groups": group_scores,
         "overall": fmean(present[t] for t in tasks) if complete else None,
-        "overall_of_groups": fmean(s for s in group_scores.values() if s is not None) if complete else None,
+        "overall_of_groups": fmean(s for g, s in group_scores.items() if s is not None and g not in REPEATED_GROUPS)
+        if complete
+        else None,
         "missing": missing,
         "ignored": sorted(task for task in task_scores if task not in tasks),
     }

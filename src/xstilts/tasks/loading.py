@@ -28,8 +28,7 @@ def source_fingerprint(task: Task, source: DataSource) -> dict[str, Any]:
 
 
 def load_examples(task: Task, split: Split, language: str, source: DataSource, limit: int | None) -> list[Example]:
-    examples = task.read(split, language, source)
-    return examples[:limit] if limit else examples
+    return task.read_sample(split, language, source, limit)
 
 
 def load_features(

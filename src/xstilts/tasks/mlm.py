@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example, TextExample
-from xstilts.data.sources import Split
+from xstilts.data.sources import DataSource, Split
 from xstilts.data.text import read_hub_text, read_text_file, text_file
 from xstilts.kinds.masked_lm import MASKED_LM
 from xstilts.languages import LANGUAGES
@@ -39,7 +39,19 @@ class MaskedLanguageModelling(Task):
     description = "Masked language modelling on plain text (continued pretraining)"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        texts = read_hub_text(dataset, revision, language, None)
+        return self._hub_examples(dataset, revision, language, None)
+
+    def read_sample(self, split: Split, language: str, source: DataSource, limit: int | None) -> list[Example]:
+        """A limit goes into the hub reader, which streams a deterministic sample of that many documents rather
+        than the whole language (``xstilts.data.text.read_hub_text``)."""
+        if source.source == "hub" and limit:
+            self.check_split(split, language)
+            return self._hub_examples(source.dataset or self.hub_dataset, source.revision, language, limit)
+        return super().read_sample(split, language, source, limit)
+
+    @staticmethod
+    def _hub_examples(dataset: str, revision: str | None, language: str, limit: int | None) -> list[Example]:
+        texts = read_hub_text(dataset, revision, language, limit)
         return [TextExample(f"mlm-{language}-{i}", text) for i, text in enumerate(texts)]
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:

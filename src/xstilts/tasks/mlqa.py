@@ -12,13 +12,17 @@ from xstilts.data.examples import Example
 from xstilts.data.files import first_existing
 from xstilts.data.sources import Split
 from xstilts.data.squad_json import read_squad_json, span_examples_from_hub
-from xstilts.hub import load_hub_split
+from xstilts.hub import load_hub_split, load_override_split
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
 from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.registry import register
 
 MLQA_LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
 _HUB_SPLITS = {"dev": "validation", "test": "test"}
+# facebook/mlqa still holds its loading script mlqa.py on main, which datasets 4.x refuses; google/xtreme has the
+# same data as script-free parquet configs ``MLQA.<context>.<question>`` (upper case; its tree lists MLQA.ar.ar ...
+# MLQA.zh.zh, "Convert dataset to Parquet", splits validation and test), so that is the default.
+MLQA_SCRIPT_HUB = "facebook/mlqa"  # configs mlqa.<c>.<q>, read from its parquet export (xstilts.hub)
 
 
 @register
@@ -30,7 +34,7 @@ class MLQA(Task):
     splits = {"dev": MLQA_LANGUAGES, "test": MLQA_LANGUAGES}
     metric = "mlqa"
     selection_metric = "f1"
-    hub_dataset = "facebook/mlqa"
+    hub_dataset = "google/xtreme"
     local_layout = (
         "the MLQA_V1 directory: {dev,test}/{dev,test}-context-LANG-question-LANG.json (SQuAD JSON); the files may"
         " also lie in the directory itself"
@@ -40,8 +44,14 @@ class MLQA(Task):
     description = "Multilingual QA (MLQA), same-language context and question"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        rows = load_hub_split(dataset, f"mlqa.{language}.{language}", _HUB_SPLITS[split], revision)
-        return list(span_examples_from_hub(rows))
+        if dataset == MLQA_SCRIPT_HUB:
+            config = f"mlqa.{language}.{language}"
+            rows = load_hub_split(dataset, config, _HUB_SPLITS[split], revision)
+        else:
+            config = f"MLQA.{language}.{language}"
+            layout = f"google/xtreme's: configs MLQA.<context>.<question> (here {config}), splits validation and test"
+            rows = load_override_split(dataset, config, _HUB_SPLITS[split], revision, layout)
+        return list(span_examples_from_hub(rows, f"{dataset} {config}"))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         name = f"{split}-context-{language}-question-{language}.json"

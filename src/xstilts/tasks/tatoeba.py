@@ -20,6 +20,7 @@ from pathlib import Path
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
 from xstilts.data.sources import Split
 from xstilts.data.text_pairs import read_tatoeba
+from xstilts.errors import XstiltsError
 from xstilts.hub import load_hub_split
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.tasks.base import Role, SplitRef, Task
@@ -35,6 +36,10 @@ TATOEBA_CODES = {
     "az": "aze", "lt": "lit", "pl": "pol", "uk": "ukr", "ro": "ron",
 }  # fmt: skip
 TATOEBA_LANGUAGES = tuple(sorted(TATOEBA_CODES))
+# google/xtreme has XTREME's 36 ``tatoeba.<code>`` configs only (its dataset card's config list): XTREME-R's five
+# additions are not on the hub; XTREME-R's download script, like XTREME's, takes every language from LASER's
+# repository (github.com/facebookresearch/LASER, data/tatoeba/v1), the local layout below.
+XTREME_R_ONLY = ("az", "lt", "pl", "uk", "ro")
 
 
 @register
@@ -56,6 +61,12 @@ class Tatoeba(Task):
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         code = TATOEBA_CODES[language]
+        if language in XTREME_R_ONLY and dataset == self.hub_dataset:
+            raise XstiltsError(
+                f"hub dataset {dataset} has no Tatoeba config for {language!r} (tatoeba.{code}: XTREME-R's addition;"
+                f" it has XTREME's 36 languages only); use local data: {self.local_layout}, from"
+                " github.com/facebookresearch/LASER/tree/main/data/tatoeba/v1"
+            )
         rows = load_hub_split(dataset, f"tatoeba.{code}", "validation", revision)
         return [
             RetrievalExample(

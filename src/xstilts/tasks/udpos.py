@@ -7,11 +7,20 @@ surface form tagged with its span head's UPOS (``zum`` ADP, not ``zu`` ADP + ``d
 English ``don't`` AUX), the output of ud-conversion-tools ``--replace_subtokens_with_fused_forms``. Local data
 reproduce this on both routes: XTREME's preprocessed tsv files as they are, and official CoNLL-U treebanks through
 the same conversion (``xstilts.data.conll.read_conllu``; identical to XTREME's tsv on the UD v2.5 treebanks
-checked). The hub route (google/xtreme's ``udpos.*`` configs, built by HF's ``xtreme.py`` loader from the
-CoNLL-U files) skips the range lines (it keeps the rows whose FORM and UPOS are not ``_``), so it gives the
-syntactic subtokens and its word sequences differ from XTREME's on languages with multiword tokens (de, es, fr,
-it, pt, ar, he, tr, fi, ...): for numbers comparable with XTREME's, use XTREME's tsv files or the CoNLL-U treebanks
-(``data: {source: local, path: ...}``)."""
+checked).
+
+The hub has no copy of XTREME's UD-POS data, so its route is refused with an error that says why: google/xtreme's
+``udpos.<Language>`` configs (HF's ``xtreme.py`` loader) merge every UD folder whose name contains ``_<Language>``,
+so ``udpos.Greek`` is mostly Ancient Greek (test 2809 sentences = Modern GDT + Ancient PROIEL + Perseus), French
+takes in Old French, German's test 100 Swiss German sentences, Chinese (and Russian) classical treebanks; XTREME
+selects treebanks by the ISO prefix of their file names. That loader also skips the multiword-token range lines, so
+its words are UD's syntactic subtokens, not XTREME's fused forms. Use XTREME's tsv files or the UD v2.5 CoNLL-U
+treebanks (``data: {source: local, path: ...}``), which give XTREME's data exactly.
+
+Every language whose treebanks have a train split can be an intermediate source (``{task: udpos, train_language:
+et}``), its treebanks' train files merged as for English; Thai (PUD), Tagalog (TRG) and Yoruba (YTB) have test
+treebanks only; Kazakh (KTB) has a 31-sentence train sample (google/xtreme's ``udpos.Kazakh`` card: train 31,
+test 1047; https://huggingface.co/datasets/google/xtreme)."""
 
 from __future__ import annotations
 
@@ -50,6 +59,7 @@ UPOS_TAGS = (
 )
 # Languages whose UD treebanks (v2.5 / v2.7, the XTREME selection) have no dev split: test only, or train+test.
 _NO_DEV = ("kk", "th", "tl", "yo")
+_NO_TRAIN = ("th", "tl", "yo")
 # google/xtreme's configs are ``udpos.<English language name>`` and cover XTREME's 33 languages only.
 HUB_NAMES = {
     "af": "Afrikaans",
@@ -96,7 +106,7 @@ class UDPOS(Task):
     roles = (Role.TARGET,)
     languages = UDPOS_LANGUAGES
     splits = {
-        "train": ("en",),
+        "train": tuple(lang for lang in UDPOS_LANGUAGES if lang not in _NO_TRAIN),
         "dev": tuple(lang for lang in UDPOS_LANGUAGES if lang not in _NO_DEV),
         "test": UDPOS_LANGUAGES,
     }
@@ -115,13 +125,15 @@ class UDPOS(Task):
     description = "Universal Dependencies part-of-speech tagging (UD-POS)"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        if language not in HUB_NAMES:
-            raise XstiltsError(
-                f"hub dataset {dataset} has no UD-POS config for {language!r} (XTREME-R's UD v2.7 addition); use"
-                f" local data: {self.local_layout}"
-            )
-        rows = load_hub_split(dataset, f"udpos.{HUB_NAMES[language]}", _HUB_SPLITS[split], revision)
-        return list(tagging_examples_from_hub(rows, "pos_tags", f"udpos-{split}-{language}"))
+        if dataset != self.hub_dataset:  # a copy the user vouches for, in google/xtreme's schema
+            rows = load_hub_split(dataset, f"udpos.{HUB_NAMES.get(language, language)}", _HUB_SPLITS[split], revision)
+            return list(tagging_examples_from_hub(rows, "pos_tags", f"udpos-{split}-{language}"))
+        raise XstiltsError(
+            f"UD-POS is not read from hub dataset {dataset}: its udpos.* configs are not XTREME's data (they merge"
+            " every UD treebank whose folder name holds the language's name, e.g. Ancient Greek into Greek and Old"
+            " French into French, and split multiword tokens into syntactic words); use local data, XTREME's files"
+            f" or the UD v2.5 treebanks: {self.local_layout}"
+        )
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         guid = f"udpos-{split}-{language}"

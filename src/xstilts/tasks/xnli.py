@@ -7,14 +7,14 @@ from pathlib import Path
 from xstilts.data.examples import ClassificationExample, Example
 from xstilts.data.sources import Split
 from xstilts.data.tsv import check_label, read_tsv_with_header, read_xtreme_pair_tsv
-from xstilts.hub import load_hub_split
+from xstilts.hub import load_hub_split, load_override_split
 from xstilts.kinds.classification import CLASSIFICATION
 from xstilts.tasks.base import Role, SplitRef, Task
 from xstilts.tasks.mnli import NLI_LABELS
 from xstilts.tasks.registry import register
 
 XNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
-_HUB_SPLITS = {"dev": "validation", "test": "test"}
+_HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 # Translate-train: MNLI's training set machine-translated into the other 14 languages (XNLI-MT 1.0), used when
 # an intermediate entry asks for {task: xnli, train_language: LANG}. On the hub it is facebook/xnli's train split.
 TRANSLATE_TRAIN_LANGUAGES = tuple(language for language in XNLI_LANGUAGES if language != "en")
@@ -30,6 +30,7 @@ class XNLI(Task):
     roles = (Role.TARGET,)
     languages = XNLI_LANGUAGES
     splits = {"train": TRANSLATE_TRAIN_LANGUAGES, "dev": XNLI_LANGUAGES, "test": XNLI_LANGUAGES}
+    translated_train = TRANSLATE_TRAIN_LANGUAGES
     labels = NLI_LABELS
     metric = "accuracy"
     selection_metric = "accuracy"
@@ -44,16 +45,20 @@ class XNLI(Task):
     description = "Cross-lingual NLI"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        if split == "train":
+        if split == "train" or dataset == TRANSLATE_TRAIN_HUB:  # facebook/xnli: a config per language
             dataset = TRANSLATE_TRAIN_HUB if dataset == self.hub_dataset else dataset
-            rows = load_hub_split(dataset, language, "train", revision)
+            rows = load_hub_split(dataset, language, _HUB_SPLITS[split], revision)
             return [
                 ClassificationExample(
-                    f"xnli-train-{language}-{i}", row["premise"], row["hypothesis"], _HUB_LABELS[row["label"]]
+                    f"xnli-{split}-{language}-{i}", row["premise"], row["hypothesis"], _HUB_LABELS[row["label"]]
                 )
                 for i, row in enumerate(rows)
             ]
-        rows = load_hub_split(dataset, "XNLI", _HUB_SPLITS[split], revision)
+        layout = (
+            "google/xtreme's: config XNLI, splits validation and test, columns language, sentence1, sentence2,"
+            f" gold_label (or name {TRANSLATE_TRAIN_HUB}, whose configs are languages)"
+        )
+        rows = load_override_split(dataset, "XNLI", _HUB_SPLITS[split], revision, layout)
         rows = rows.filter(lambda row: row["language"] == language)
         return [
             ClassificationExample(f"xnli-{split}-{language}-{i}", row["sentence1"], row["sentence2"], row["gold_label"])

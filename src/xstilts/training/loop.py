@@ -33,6 +33,7 @@ from xstilts.data.samplers import PROPORTIONAL, Sampling
 from xstilts.errors import XstiltsError
 from xstilts.training.checkpoint import latest_checkpoint, load_checkpoint, load_weights, save_checkpoint, save_weights
 from xstilts.training.settings import TrainingSettings
+from xstilts.training.tracking import PhaseTracking
 
 # Scores the model on English dev: (selection score, every dev metric by "head/metric").
 Selector = Callable[[torch.nn.Module], tuple[float, dict[str, float]]]
@@ -101,6 +102,7 @@ def train(
     accelerator: Accelerator,
     desc: str,
     sampling: Sampling = PROPORTIONAL,
+    tracking: PhaseTracking | None = None,
 ) -> dict[str, Any]:
     """Trains in place and leaves the selected weights in ``model``; returns the loop's record. ``sampling``
     shares a multi-task epoch among the tasks (``data.samplers``); the epoch length does not depend on it."""
@@ -177,7 +179,10 @@ def train(
             state["step"] += 1
             state["group"] = g + 1
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item() * len(groups[g]):.4f}", epoch=state["epoch"] + 1)
+            step_loss = loss.item() * len(groups[g])
+            bar.set_postfix(loss=f"{step_loss:.4f}", epoch=state["epoch"] + 1)
+            if tracking is not None:
+                tracking.log_step(state["step"], step_loss, float(scheduler.get_last_lr()[0]))
             if state["step"] >= total_steps:
                 break
             if state["step"] % settings.checkpoint_every == 0:
@@ -186,6 +191,9 @@ def train(
                 accelerator.wait_for_everyone()
         if main:
             _select_epoch(accelerator.unwrap_model(model), state, select, workdir, settings.select_best)
+            if tracking is not None:
+                last = state["history"][-1]
+                tracking.log_epoch(last["epoch"], last["step"], last["dev"], last["selection_score"])
         state["epoch"] += 1
         state["group"] = 0
         if main:

@@ -7,13 +7,13 @@ adapter method the parent hands over its adapters and the base model's identity 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from accelerate import Accelerator
 from transformers import set_seed
 
+from xstilts.artefacts import PhaseDir
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache, Features
 from xstilts.evaluation.scoring import score_set
@@ -24,8 +24,7 @@ from xstilts.tasks.registry import get_task
 from xstilts.training.loop import train
 from xstilts.training.methods import build_train_model
 from xstilts.training.settings import TrainingSettings
-
-TRAIN_STATE = "train_state"
+from xstilts.training.tracking import PhaseTracking
 
 
 def _head_spec(head: HeadConfig) -> dict[str, Any]:
@@ -35,13 +34,15 @@ def _head_spec(head: HeadConfig) -> dict[str, Any]:
 
 def run_train_phase(
     config: TrainPhaseConfig,
-    phase_dir: Path,
-    parent_dir: Path | None,
+    phase_dir: PhaseDir,
+    parent_dir: PhaseDir | None,
     cache: FeatureCache,
     accelerator: Accelerator,
     desc: str,
+    tracking: PhaseTracking | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Returns (English dev metrics of the selected model, the loop's record)."""
+    """Returns (English dev metrics of the selected model, the loop's record); ``tracking`` gets the loop's
+    per-step loss and learning rate and per-epoch dev scores."""
     set_seed(config.seed)
     heads = config.heads
     model, tokenizer = build_train_model(config, parent_dir, {name: _head_spec(head) for name, head in heads.items()})
@@ -93,11 +94,12 @@ def run_train_phase(
         tokenizer.pad_token_id,
         settings,
         config.seed,
-        phase_dir / TRAIN_STATE,
+        phase_dir.train_state,
         select,
         accelerator,
         desc,
         config.sampling,
+        tracking,
     )
     if accelerator.is_main_process:  # under DDP the other processes hold the same weights
         accelerator.unwrap_model(model).save(phase_dir, tokenizer)
