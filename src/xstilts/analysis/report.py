@@ -19,6 +19,7 @@ from xstilts.analysis.best_per_target import best_per_target
 from xstilts.analysis.best_per_target_tables import best_per_target_tables
 from xstilts.analysis.degradation import TEXT_TWINS, degradation_by_language, degradation_by_variant
 from xstilts.analysis.deltas import delta_rows
+from xstilts.analysis.ranking import ranking_section
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
 from xstilts.analysis.typology import language_info, language_order, uriel_distances
@@ -88,6 +89,7 @@ def write_report(run_dir: Path) -> Path:
         _dimensions(page, table, phases)
         _source_language_comparison(page, table, dimensions.variant_dims(phases))
         _multimodal_degradation(page, table)
+    _transferability(page, run_dir)
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>xstilts report: {html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>"
@@ -96,6 +98,18 @@ def write_report(run_dir: Path) -> Path:
     path = page.out / "index.html"
     atomic_write_text(path, document)
     return path
+
+
+def _transferability(page: _Page, run_dir: Path) -> None:
+    """``xstilts rank``'s estimates, and how they compare with the realised deltas (``analysis.ranking``)."""
+    section = ranking_section(run_dir)
+    if section is None:
+        return
+    page.heading("Transferability estimates (xstilts rank) against realised deltas")
+    for table in section.tables:
+        page.table(table)
+    for note in section.notes:
+        page.note(note)
 
 
 def _summary(page: _Page, phases: list[dict[str, Any]]) -> None:

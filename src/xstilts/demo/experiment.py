@@ -43,6 +43,11 @@ QUICK = {
 }
 
 
+# Examples per task that ``xstilts demo`` ranks the intermediate tasks on (``xstilts rank``'s default is 256): the
+# forward passes then cost a few percent of the demo's training.
+RANK_SAMPLE = 128
+
+
 def demo_spec(model_dir: Path, quick: bool) -> ExperimentSpec:
     settings = QUICK if quick else FULL
     return ExperimentSpec.model_validate(
