@@ -96,7 +96,10 @@ def _score_tags(prediction: Path, label: Path, language: str) -> dict[str, float
 
 
 def _score_bucc(prediction: Path, label: Path, language: str) -> dict[str, float]:
-    return pair_f1(read_pairs(prediction), read_pairs(label))
+    gold = read_pairs(label)
+    if not gold:  # predictions may be empty (nothing extracted), the gold pairs may not
+        raise DataFormatError(label, "no gold pairs")
+    return pair_f1(read_pairs(prediction), gold)
 
 
 def _score_squad(prediction: Path, label: Path, language: str) -> dict[str, float]:
