@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,9 +46,26 @@ _SHOWN_LABELS = 20
 # --- files -------------------------------------------------------------------------------------------------------
 
 
+def broken_link(path: Path) -> str | None:
+    """Why ``path`` cannot be followed, if it is a symbolic link that leads nowhere: a loop or a missing target."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        path.resolve(strict=True)
+    except FileNotFoundError:
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except (OSError, RuntimeError):  # ELOOP; Python 3.11 raises RuntimeError("Symlink loop from ...")
+        return "a symbolic link loop"
+    return None
+
+
 def require_file(path: Path, expected: str = "") -> Path:
-    """``path`` if it is a file; else ``file not found``, with what the file should hold when ``expected`` says."""
+    """``path`` if it is a file; else ``file not found`` (with what the file should hold when ``expected`` says),
+    ``a directory, not a file`` or what is wrong with the symbolic link it is."""
     if not path.is_file():
+        wrong = broken_link(path) or ("a directory, not a file" if path.is_dir() else None)
+        if wrong:
+            raise DataFormatError(path, f"{wrong} ({expected})" if expected else wrong)
         raise DataFormatError(path, f"file not found ({expected})" if expected else "file not found")
     return path
 
@@ -57,6 +75,9 @@ def first_existing(candidates: Sequence[Path]) -> Path:
     for path in candidates:
         if path.is_file():
             return path
+    for path in candidates:
+        if path.is_dir() or broken_link(path):
+            require_file(path)  # says what is there instead of the file
     tried = ", ".join(p.name if p.parent == candidates[0].parent else str(p) for p in candidates[1:])
     raise DataFormatError(candidates[0], f"file not found (also looked for {tried})" if tried else "file not found")
 
