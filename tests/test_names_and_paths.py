@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_a_task_or_language_that_cannot_name_a_file_is_refused_at_registration()
         name = "plugin_task"
         languages = ("en", "../../etc")
         roles = (Role.TARGET,)
-        splits = {"test": ("en",)}
+        splits: ClassVar[dict[str, tuple[str, ...]]] = {"test": ("en",)}
         train_from = SplitRef("plugin_task", "test")
         select_on = SplitRef("plugin_task", "test")
 
