@@ -9,6 +9,7 @@ the command that the parallel (one phase per device) and SLURM executors launch,
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -24,12 +25,15 @@ from xstilts.artefacts import PHASE_JSON, atomic_write_json, is_done, mark_done,
 from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.phase import run_eval_phase
+from xstilts.experiments.phase_lock import PhaseLocks
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.spec import load_resolved_plugins
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
 from xstilts.phase_config import TrainPhaseConfig
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import TRAIN_STATE, run_train_phase
+
+LOCK_POLL_SECONDS = 1.0
 
 
 def phase_dir(run_dir: Path, phase_id: str) -> Path:
@@ -159,15 +163,65 @@ class LocalExecutor:
         self.console = console
         self.store = ResultsStore(run_dir / STORE_NAME)
 
+    def _say(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)
+
     def execute(self, plan: list[Phase]) -> None:
-        for number, phase in enumerate(plan, start=1):
-            directory = phase_dir(self.run_dir, phase.id)
-            head = f"[{number}/{len(plan)}] {phase.label} ({phase.id})"
-            if is_done(directory):
-                self.console.print(f"{head}: done, skipped", markup=False, highlight=False)
+        """Runs the plan's phases in order. A phase another driver holds (``phase_lock``) is skipped for now and
+        the next runnable one taken; the driver comes back to it, and waits when nothing else can run. Under
+        ``accelerate launch`` (several processes, one driver) every process takes the phases in plan order,
+        unlocked: they must agree on which phase runs next, and one process cannot lock for all."""
+        locks = PhaseLocks(self.run_dir) if int(os.environ.get("WORLD_SIZE", "1")) == 1 else None
+        pending = list(enumerate(plan, start=1))
+        told: set[str] = set()
+        while pending:
+            for item in pending:
+                if self._try(item, len(plan), locks, told):
+                    pending.remove(item)
+                    break
+            else:
+                held = [phase.id for _, phase in pending if locks and locks.path(phase.id).exists()]
+                if not held:
+                    missing = sorted({p.parent for _, p in pending if p.parent} - {p.id for _, p in pending})
+                    raise XstiltsError(f"phases wait for parents that are not done and not in the plan: {missing}")
+                if "waiting" not in told:
+                    self._say(f"waiting for {len(held)} phase(s) another driver is running")
+                    told.add("waiting")
+                time.sleep(LOCK_POLL_SECONDS)
+
+    def _try(self, item: tuple[int, Phase], total: int, locks: PhaseLocks | None, told: set[str]) -> bool:
+        """Runs (or indexes, when done) one phase if its parent is done and no other driver holds it; whether it
+        is finished with."""
+        number, phase = item
+        directory = phase_dir(self.run_dir, phase.id)
+        head = f"[{number}/{total}] {phase.label} ({phase.id})"
+        if is_done(directory):
+            self._say(f"{head}: done, skipped")
+            self.store.record_phase(read_json(directory / PHASE_JSON))
+            return True
+        if phase.parent and not is_done(phase_dir(self.run_dir, phase.parent)):
+            return False
+        if locks is None:
+            self._run(head, phase)
+            return True
+        lock = locks.try_acquire(phase.id)
+        if lock is None:
+            if phase.id not in told:
+                self._say(f"{head}: held by another driver ({locks.holder(phase.id)}), skipped for now")
+                told.add(phase.id)
+            return False
+        try:
+            if is_done(directory):  # the other driver finished it between the two looks
+                self._say(f"{head}: done by another driver, skipped")
                 self.store.record_phase(read_json(directory / PHASE_JSON))
-                continue
-            self.console.print(f"{head}: {phase_status(self.run_dir, phase)}, running", markup=False, highlight=False)
-            record = run_phase(self.run_dir, phase, self.cache)
-            if record is not None:  # under `accelerate launch`, the main process indexes
-                self.store.record_phase(record)
+                return True
+            self._run(head, phase)
+        finally:
+            lock.release()
+        return True
+
+    def _run(self, head: str, phase: Phase) -> None:
+        self._say(f"{head}: {phase_status(self.run_dir, phase)}, running")
+        record = run_phase(self.run_dir, phase, self.cache)
+        if record is not None:  # under `accelerate launch`, the main process indexes
+            self.store.record_phase(record)
