@@ -1,7 +1,7 @@
 """A SLURM cluster: every pending phase becomes one job, submitted through submitit, that runs
 ``xstilts run-phase RUN_DIR PHASE_ID``; a child's job depends on its parent's (``afterok``).
 
-What submitit pickles is a ``CommandFunction``, i.e. a command list: no model, data or config object is
+What submitit pickles is a ``PhaseJob``, i.e. a command list: no model, data or config object is
 pickled, and nothing here loads a pickle. The jobs write only their phase directories; SQLite locking is
 unsafe on network filesystems, so this driver (on the login node) waits for the jobs and indexes each finished
 phase into the results store itself. With ``cluster: local`` submitit runs the same jobs as local processes;
@@ -11,6 +11,8 @@ local jobs have no dependencies, so there a child is submitted when its parent h
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,68 @@ import submitit
 from rich.console import Console
 
 from xstilts.artefacts import PHASE_JSON, is_done, read_json
-from xstilts.errors import XstiltsError
+from xstilts.errors import REQUEUE_EXIT, XstiltsError
 from xstilts.experiments.executor_settings import SlurmSettings
 from xstilts.experiments.executors import index_finished, phase_dir
 from xstilts.experiments.parallel import phase_command
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
+
+
+class PhaseJob(submitit.helpers.Checkpointable):
+    """One phase's job: runs its ``xstilts run-phase`` command and, on submitit's preemption or time-limit signal
+    (SLURM's ``--signal``, ``signal_seconds`` before the limit), requeues itself.
+
+    submitit calls ``checkpoint`` from its signal handler: this passes SIGUSR1 on to the phase, which writes a
+    checkpoint at its next step boundary and exits ``REQUEUE_EXIT`` (``training.preemption``), waits for it, and
+    returns the same job to submit again; the requeued job runs the same command, which resumes from that
+    checkpoint. What is pickled is the command, as with submitit's ``CommandFunction``."""
+
+    def __init__(self, command: list[str], cwd: str, grace_seconds: float) -> None:
+        self.command = command
+        self.cwd = cwd
+        self.grace_seconds = grace_seconds
+        self._pid: int | None = None
+        self._status: int | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"command": self.command, "cwd": self.cwd, "grace_seconds": self.grace_seconds}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["command"], state["cwd"], state["grace_seconds"])  # type: ignore[misc]
+
+    def __call__(self) -> str:
+        process = subprocess.Popen(self.command, cwd=self.cwd)
+        self._pid = process.pid
+        process.returncode = self._wait(None)  # reaped here, or by ``checkpoint`` if a signal came first
+        if process.returncode == REQUEUE_EXIT:
+            raise XstiltsError(f"{' '.join(self.command)}: stopped by a signal after a checkpoint; run again to resume")
+        if process.returncode != 0:
+            raise XstiltsError(f"{' '.join(self.command)} failed with exit status {process.returncode}")
+        return "done"
+
+    def _wait(self, timeout: float | None) -> int | None:
+        """The phase's exit status once it has ended (``None`` if ``timeout`` seconds pass first). Polls rather
+        than blocks: a blocking wait here could not be re-entered by the signal handler's."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._status is None and self._pid is not None:
+            try:
+                pid, status = os.waitpid(self._pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by the other wait
+                break
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+            elif deadline is not None and time.monotonic() > deadline:
+                break
+            else:
+                time.sleep(0.1)
+        return self._status
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
+        if self._pid is not None and self._status is None:
+            os.kill(self._pid, signal.SIGUSR1)
+            self._wait(self.grace_seconds)
+        return submitit.helpers.DelayedSubmission(PhaseJob(self.command, self.cwd, self.grace_seconds))
 
 
 def job_parameters(settings: SlurmSettings, name: str, parent_job: str | None) -> dict[str, Any]:
@@ -37,6 +95,8 @@ def job_parameters(settings: SlurmSettings, name: str, parent_job: str | None) -
         "tasks_per_node": 1,  # a multi-GPU phase is one task that runs `accelerate launch` (the launcher)
         "slurm_setup": list(settings.setup),
         "slurm_additional_parameters": dict(settings.additional),
+        # --signal=USR2@N: submitit's preemption signal, N seconds before the limit (PhaseJob.checkpoint)
+        "slurm_signal_delay_s": settings.signal_seconds,
     }
     if settings.mem_gb is not None:
         parameters["mem_gb"] = settings.mem_gb
@@ -80,7 +140,9 @@ class SlurmExecutor:
         executor = self._executor()
         executor.update_parameters(**job_parameters(self.settings, f"xstilts-{phase.id}", parent_job))
         command = phase_command(self.launcher, self.run_dir.resolve(), phase.id)
-        job = executor.submit(submitit.helpers.CommandFunction(command, cwd=os.getcwd()))
+        # The phase has the signal's lead time less a margin for submitit's own requeue to write its checkpoint.
+        grace = max(1.0, self.settings.signal_seconds - 15.0)
+        job = executor.submit(PhaseJob(command, os.getcwd(), grace))
         after = f" after job {parent_job}" if parent_job else ""
         self._say(f"{phase.label} ({phase.id}): submitted as job {job.job_id}{after}")
         return job
