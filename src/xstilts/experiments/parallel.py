@@ -19,9 +19,9 @@ from typing import IO
 from filelock import SoftFileLock
 from rich.console import Console
 
-from xstilts.artefacts import PHASE_JSON, is_done, read_json
+from xstilts.artefacts import PhaseDir
 from xstilts.errors import XstiltsError
-from xstilts.experiments.executors import index_finished, phase_dir
+from xstilts.experiments.executors import index_finished
 from xstilts.experiments.phase_lock import PhaseLocks
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
@@ -99,9 +99,9 @@ class ParallelExecutor:
                         self._say(f"{phase.label} ({phase.id}): held by another driver ({locks.holder(phase.id)})")
                         told.add(phase.id)
                     continue
-                if is_done(phase_dir(self.run_dir, phase.id)):  # finished by the other driver meanwhile
+                if PhaseDir.of(self.run_dir, phase.id).is_done():  # finished by the other driver meanwhile
                     lock.release()
-                    self.store.record_phase(read_json(phase_dir(self.run_dir, phase.id) / PHASE_JSON))
+                    self.store.record_phase(PhaseDir.of(self.run_dir, phase.id).read_record())
                     self._say(f"{phase.label} ({phase.id}): done by another driver, skipped")
                     done.add(phase.id)
                 else:
@@ -119,9 +119,9 @@ class ParallelExecutor:
                 job.log.close()
                 job.lock.release()
                 free.append(job.device)
-                directory = phase_dir(self.run_dir, job.phase.id)
-                if job.process.returncode == 0 and is_done(directory):
-                    self.store.record_phase(read_json(directory / PHASE_JSON))
+                directory = PhaseDir.of(self.run_dir, job.phase.id)
+                if job.process.returncode == 0 and directory.is_done():
+                    self.store.record_phase(directory.read_record())
                     done.add(job.phase.id)
                     self._say(f"{job.phase.label} ({job.phase.id}): done")
                 else:
