@@ -17,7 +17,8 @@ import submitit
 
 from xstilts.errors import REQUEUE_EXIT
 from xstilts.experiments.executor_settings import SlurmSettings
-from xstilts.experiments.slurm import PhaseJob, job_parameters
+from xstilts.experiments.phase_job import PhaseJob
+from xstilts.experiments.slurm import job_parameters
 
 PHASE = f"""
 import os, signal, sys, time
