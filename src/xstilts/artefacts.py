@@ -9,6 +9,7 @@ reach a phase's files through it, so the layout (which users' run directories de
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,6 +21,8 @@ from typing import Any
 DONE_MARKER = "DONE"
 PHASE_JSON = "phase.json"
 PHASES = "phases"
+DAMAGED = "damaged"  # <run>/damaged/: phase directories whose files no longer match their checksums
+CHECKSUMS = "checksums"  # phase.json: artefact file -> {"size", "sha256"}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -142,3 +145,57 @@ class PhaseDir:
 
     def write_record(self, record: dict[str, Any]) -> None:
         atomic_write_json(self.record_path, record)
+
+    def artefact_files(self) -> list[Path]:
+        """Every file the phase leaves as its result: all but ``phase.json``, ``DONE``, ``train_state/`` (removed
+        once done) and temporary files of an interrupted write."""
+        skip = {self.record_path, self.done_marker}
+        return sorted(
+            path
+            for path in self.root.rglob("*")
+            if path.is_file() and path not in skip and self.train_state not in path.parents and path.suffix != ".tmp"
+        )
+
+    def checksums(self) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every artefact file, by its path in the directory: what ``phase.json`` records."""
+        return {str(path.relative_to(self.root)): file_checksum(path) for path in self.artefact_files()}
+
+    def damage(self) -> list[str]:
+        """What is wrong with a finished phase directory, each problem naming its file; empty when it is intact:
+        ``phase.json`` present and readable, and every file it lists with the size and hash it was written with.
+        (A phase finished before checksums were recorded is checked for its ``phase.json`` only.)"""
+        if not self.record_path.is_file():
+            return [f"{DONE_MARKER} without {PHASE_JSON}"]
+        try:
+            record = self.read_record()
+        except (OSError, ValueError) as err:
+            return [f"{PHASE_JSON} unreadable ({err})"]
+        expected = record.get(CHECKSUMS) if isinstance(record, dict) else None
+        problems = []
+        for name, written in (expected or {}).items():
+            path = self.root / name
+            if not path.is_file():
+                problems.append(f"{name}: missing")
+            elif path.stat().st_size != written["size"]:
+                problems.append(f"{name}: {path.stat().st_size} bytes, {written['size']} when written")
+            elif file_checksum(path)["sha256"] != written["sha256"]:
+                problems.append(f"{name}: changed since it was written (SHA-256 differs)")
+        return problems
+
+    def set_aside(self, run_dir: Path) -> Path:
+        """Moves a damaged phase directory to ``<run>/damaged/<id>-<n>`` (kept to look at; out of the store's
+        reach), so that the phase runs again from scratch; returns where it went."""
+        folder = run_dir / DAMAGED
+        folder.mkdir(parents=True, exist_ok=True)
+        number = len(list(folder.glob(f"{self.id}-*"))) + 1
+        while (folder / f"{self.id}-{number}").exists():
+            number += 1
+        aside = folder / f"{self.id}-{number}"
+        self.root.rename(aside)
+        return aside
+
+
+def file_checksum(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"size": path.stat().st_size, "sha256": digest}

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from rich.console import Console
 
 from xstilts import __version__
-from xstilts.artefacts import PhaseDir, read_json
+from xstilts.artefacts import CHECKSUMS, PhaseDir, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.phase import run_eval_phase
@@ -105,11 +105,27 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
         "finished_at": round(time.time(), 3),
         "versions": _versions(),
         "git_revision": _git_revision(),
+        CHECKSUMS: directory.checksums(),
     }
     directory.write_record(record)
     directory.mark_done()
     shutil.rmtree(directory.train_state, ignore_errors=True)
     return record
+
+
+def intact_done(run_dir: Path, phase_id: str, say: Callable[[str], None]) -> bool:
+    """Whether the phase is done and its files are as it wrote them (``PhaseDir.damage``). A damaged phase
+    (a truncated or rewritten artefact, a missing file, ``DONE`` without ``phase.json``) is never trusted: it is
+    set aside, said so, and the phase runs again."""
+    directory = PhaseDir.of(run_dir, phase_id)
+    if not directory.is_done():
+        return False
+    problems = directory.damage()
+    if not problems:
+        return True
+    aside = directory.set_aside(run_dir)
+    say(f"{phase_id}: damaged ({'; '.join(problems[:5])}); moved to {aside}, running it again")
+    return False
 
 
 def planned_phase(run_dir: Path, phase_id: str) -> Phase:
@@ -141,10 +157,9 @@ def index_finished(run_dir: Path, plan: list[Phase], store: ResultsStore, say: C
     a rerun skips them and the store matches the phase directories (the record of truth)."""
     done: set[str] = set()
     for phase in plan:
-        directory = PhaseDir.of(run_dir, phase.id)
-        if directory.is_done():
+        if intact_done(run_dir, phase.id, say):
             say(f"{phase.label} ({phase.id}): done, skipped")
-            store.record_phase(directory.read_record())
+            store.record_phase(PhaseDir.of(run_dir, phase.id).read_record())
             done.add(phase.id)
     return done
 
@@ -192,7 +207,7 @@ class LocalExecutor:
         number, phase = item
         directory = PhaseDir.of(self.run_dir, phase.id)
         head = f"[{number}/{total}] {phase.label} ({phase.id})"
-        if directory.is_done():
+        if intact_done(self.run_dir, phase.id, self._say):
             self._say(f"{head}: done, skipped")
             self.store.record_phase(directory.read_record())
             return True
@@ -208,7 +223,7 @@ class LocalExecutor:
                 told.add(phase.id)
             return False
         try:
-            if directory.is_done():  # the other driver finished it between the two looks
+            if intact_done(self.run_dir, phase.id, self._say):  # the other driver finished it between the two looks
                 self._say(f"{head}: done by another driver, skipped")
                 self.store.record_phase(directory.read_record())
                 return True

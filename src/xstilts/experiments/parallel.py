@@ -21,7 +21,7 @@ from rich.console import Console
 
 from xstilts.artefacts import PhaseDir
 from xstilts.errors import XstiltsError
-from xstilts.experiments.executors import index_finished
+from xstilts.experiments.executors import index_finished, intact_done
 from xstilts.experiments.phase_lock import PhaseLocks
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
@@ -99,7 +99,7 @@ class ParallelExecutor:
                         self._say(f"{phase.label} ({phase.id}): held by another driver ({locks.holder(phase.id)})")
                         told.add(phase.id)
                     continue
-                if PhaseDir.of(self.run_dir, phase.id).is_done():  # finished by the other driver meanwhile
+                if intact_done(self.run_dir, phase.id, self._say):  # finished by the other driver meanwhile
                     lock.release()
                     self.store.record_phase(PhaseDir.of(self.run_dir, phase.id).read_record())
                     self._say(f"{phase.label} ({phase.id}): done by another driver, skipped")

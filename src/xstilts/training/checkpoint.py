@@ -1,11 +1,13 @@
 """Resumable training state in safetensors and JSON (no pickle): model, optimizer, scheduler, RNG, counters.
 
 Checkpoints are written to ``checkpoint-<step>/`` and become current only when the ``latest`` pointer file is
-atomically replaced, so a kill during a write leaves the previous checkpoint in force.
+atomically replaced, so a kill during a write leaves the previous checkpoint in force. Each checkpoint records
+its files' sizes and SHA-256 (``checksums.json``); one whose files no longer match is not loaded.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,12 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
+from xstilts.artefacts import atomic_write_json, atomic_write_text, file_checksum, read_json
+
+logger = logging.getLogger(__name__)
 
 LATEST = "latest"
+CHECKPOINT_SUMS = "checksums.json"  # size and SHA-256 of the checkpoint's other files, written before state.json
 
 
 def save_weights(model: torch.nn.Module, path: Path) -> None:
@@ -88,6 +93,8 @@ def save_checkpoint(
     atomic_write_json(target / "optimizer.json", meta)
     atomic_write_json(target / "scheduler.json", {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"})
     save_file(_rng_state(), str(target / "rng.safetensors"))
+    sums = {path.name: file_checksum(path) for path in sorted(target.iterdir()) if path.is_file()}
+    atomic_write_json(target / CHECKPOINT_SUMS, sums)
     atomic_write_json(target / "state.json", loop_state)
     atomic_write_text(workdir / LATEST, target.name)
     for old in workdir.glob("checkpoint-*"):
@@ -99,12 +106,36 @@ def save_checkpoint(
             stale.unlink(missing_ok=True)
 
 
+def checkpoint_damage(path: Path) -> list[str]:
+    """What is wrong with a complete checkpoint's files (size or SHA-256 not as written, or missing); empty when
+    intact or written before checksums were recorded."""
+    sums = path / CHECKPOINT_SUMS
+    if not sums.is_file():
+        return []
+    problems = []
+    for name, written in read_json(sums).items():
+        file = path / name
+        if not file.is_file():
+            problems.append(f"{name}: missing")
+        elif file_checksum(file) != written:
+            problems.append(f"{name}: not as written (size or SHA-256)")
+    return problems
+
+
 def latest_checkpoint(workdir: Path) -> Path | None:
+    """The checkpoint to resume from: the one ``latest`` names, if complete and intact. A damaged one (only the
+    latest is kept) is never loaded: training starts over, with a warning naming what is wrong."""
     pointer = workdir / LATEST
     if not pointer.exists():
         return None
     path = workdir / pointer.read_text().strip()
-    return path if (path / "state.json").exists() else None
+    if not (path / "state.json").exists():
+        return None
+    problems = checkpoint_damage(path)
+    if problems:
+        logger.warning("%s is damaged (%s): not loaded; this phase trains from its start", path, "; ".join(problems))
+        return None
+    return path
 
 
 def load_checkpoint(
