@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,8 +107,14 @@ class ResultsStore:
         except sqlite3.DatabaseError as err:  # not a database, malformed: it is only an index
             if self._checked:
                 raise
-            self._rebuild_after(err)
-            connection = self._open()
+            time.sleep(1.0)  # damage persists; a store another process is creating this instant does not
+            try:
+                connection = self._open()
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError:
+                self._rebuild_after(err)
+                connection = self._open()
         try:
             yield connection
         finally:
