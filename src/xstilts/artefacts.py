@@ -9,20 +9,55 @@ reach a phase's files through it, so the layout (which users' run directories de
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from xstilts.errors import XstiltsError
 
 DONE_MARKER = "DONE"
 PHASE_JSON = "phase.json"
 PHASES = "phases"
 DAMAGED = "damaged"  # <run>/damaged/: phase directories whose files no longer match their checksums
 CHECKSUMS = "checksums"  # phase.json: artefact file -> {"size", "sha256"}
+
+
+class DiskFull(XstiltsError):
+    """A write failed for want of space; the message says where, how much was being written and what is free."""
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def disk_full(path: Path, needed: int) -> DiskFull:
+    """The error for a write of ``needed`` bytes to ``path`` that found the device full. Whatever was complete
+    before it stays in force (every write here is to a temporary name, renamed when complete)."""
+    folder = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(folder).free
+    return DiskFull(
+        f"{path}: no space left on the device (writing {_size(needed)}, {_size(free)} free there); free at least"
+        f" {_size(max(needed - free, needed))} and run the same command again to resume"
+    )
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """ENOSPC or EDQUOT, as an ``OSError`` or as the message of a library's own error (safetensors raises
+    ``SafetensorError: ... No space left on device (os error 28)``)."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(os.strerror(code) in str(err) for code in (errno.ENOSPC, errno.EDQUOT))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -34,8 +69,10 @@ def atomic_write_text(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise disk_full(path, len(text.encode("utf-8"))) from err
         raise
 
 

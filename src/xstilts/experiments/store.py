@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from xstilts.artefacts import PhaseDir, read_json
+from xstilts.artefacts import PhaseDir, disk_full, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,16 @@ class ResultsStore:
                 self.record_phase(directory.read_record())
 
     def record_phase(self, record: dict[str, Any]) -> None:
-        """Inserts or replaces one phase and all its metrics in a single transaction."""
+        """Inserts or replaces one phase and all its metrics in a single transaction. A full disk leaves the store
+        as it was (the transaction rolls back) and is a ``DiskFull``; the phase directory keeps the record."""
+        try:
+            self._record_phase(record)
+        except sqlite3.OperationalError as err:
+            if "full" not in str(err):
+                raise
+            raise disk_full(self.path, len(json.dumps(record, default=str)) * 2) from err
+
+    def _record_phase(self, record: dict[str, Any]) -> None:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:

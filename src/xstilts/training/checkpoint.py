@@ -15,7 +15,15 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from xstilts.artefacts import atomic_write_json, atomic_write_text, file_checksum, read_json
+from xstilts.artefacts import (
+    DiskFull,
+    atomic_write_json,
+    atomic_write_text,
+    disk_full,
+    file_checksum,
+    is_disk_full,
+    read_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +40,13 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
         if not (isinstance(value, torch.nn.Parameter) and not value.requires_grad)
     }
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file(state, str(tmp))
+    try:
+        save_file(state, str(tmp))
+    except Exception as err:  # an OSError, or safetensors' own error
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise disk_full(path, sum(t.numel() * t.element_size() for t in state.values())) from err
+        raise
     tmp.replace(path)
 
 
@@ -85,6 +99,36 @@ def save_checkpoint(
 ) -> None:
     step = loop_state["step"]
     target = workdir / f"checkpoint-{step}-{loop_state['epoch']}"
+    try:
+        _write_checkpoint(target, model, optimizer, scheduler, loop_state)
+    except DiskFull as err:
+        shutil.rmtree(target, ignore_errors=True)
+        raise disk_full(target, _checkpoint_bytes(model, optimizer)) from err
+    except Exception as err:  # an OSError, or safetensors' own error
+        if not is_disk_full(err):
+            raise
+        shutil.rmtree(target, ignore_errors=True)  # the space back; ``latest`` still names the previous one
+        raise disk_full(target, _checkpoint_bytes(model, optimizer)) from err
+    atomic_write_text(workdir / LATEST, target.name)
+    for old in workdir.glob("checkpoint-*"):
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+    best = (loop_state.get("best") or {}).get("weights")
+    for stale in workdir.glob("best-epoch*.safetensors"):
+        if stale.name != best:
+            stale.unlink(missing_ok=True)
+
+
+def _checkpoint_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """About what a checkpoint takes on disk: the model's tensors and the optimizer's."""
+    tensors = [*model.state_dict().values()]
+    tensors += [v for state in optimizer.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _write_checkpoint(
+    target: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, loop_state: dict[str, Any]
+) -> None:
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     save_weights(model, target / "model.safetensors")
@@ -96,14 +140,6 @@ def save_checkpoint(
     sums = {path.name: file_checksum(path) for path in sorted(target.iterdir()) if path.is_file()}
     atomic_write_json(target / CHECKPOINT_SUMS, sums)
     atomic_write_json(target / "state.json", loop_state)
-    atomic_write_text(workdir / LATEST, target.name)
-    for old in workdir.glob("checkpoint-*"):
-        if old != target:
-            shutil.rmtree(old, ignore_errors=True)
-    best = (loop_state.get("best") or {}).get("weights")
-    for stale in workdir.glob("best-epoch*.safetensors"):
-        if stale.name != best:
-            stale.unlink(missing_ok=True)
 
 
 def checkpoint_damage(path: Path) -> list[str]:
