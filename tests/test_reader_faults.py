@@ -79,3 +79,12 @@ def test_an_extra_column_in_xtremes_pair_files_is_an_error_not_dropped(tmp_path:
     path = write_text(tmp_path / "dev-de.tsv", "a\tb\tneutral\na\tb\tneutral\textra\n")
     with pytest.raises(DataFormatError, match=r"dev-de\.tsv:2: expected 3 tab-separated fields .*found 4"):
         read_xtreme_pair_tsv(path, NLI, "x")
+
+
+def test_a_gold_pair_written_twice_in_bucc_labels_is_an_error(tmp_path: Path) -> None:
+    from xstilts.evaluation.submission import score_submission
+
+    for side, text in (("predictions", "d1\te1\n"), ("labels", "d1\te1\nd2\te2\nd1\te1\n")):
+        write_text(tmp_path / side / "bucc2018" / "test-de.tsv", text)
+    with pytest.raises(DataFormatError, match=r"labels/bucc2018/test-de\.tsv:3: gold pair d1 e1 listed twice"):
+        score_submission(tmp_path / "predictions", tmp_path / "labels", "xtreme")

@@ -233,6 +233,8 @@ class PhaseDir:
 
 
 def file_checksum(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return {"size": path.stat().st_size, "sha256": digest}
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}

@@ -304,9 +304,7 @@ def check_nonempty(path: Path, line: int | None, field: str, value: str) -> str:
     return value
 
 
-def check_unique(
-    path: Path, line: int | None, field: str, value: Any, seen: dict[Any, int | str], where: str = ""
-) -> None:
+def check_unique(path: Path, line: int | None, field: str, value: Any, seen: dict[Any, Any], where: str = "") -> None:
     """Records that ``value`` is on ``line`` (in a JSON document, at ``where``); one already recorded in ``seen`` is
     an error naming where it was first."""
     if value in seen:
