@@ -9,17 +9,56 @@ reach a phase's files through it, so the layout (which users' run directories de
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xstilts.errors import XstiltsError
+
 DONE_MARKER = "DONE"
 PHASE_JSON = "phase.json"
 PHASES = "phases"
+DAMAGED = "damaged"  # <run>/damaged/: phase directories whose files no longer match their checksums
+CHECKSUMS = "checksums"  # phase.json: artefact file -> {"size", "sha256"}
+
+
+class DiskFull(XstiltsError):
+    """A write failed for want of space; the message says where, how much was being written and what is free."""
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def disk_full(path: Path, needed: int) -> DiskFull:
+    """The error for a write of ``needed`` bytes to ``path`` that found the device full. Whatever was complete
+    before it stays in force (every write here is to a temporary name, renamed when complete)."""
+    folder = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(folder).free
+    return DiskFull(
+        f"{path}: no space left on the device (writing {_size(needed)}, {_size(free)} free there); free at least"
+        f" {_size(max(needed - free, needed))} and run the same command again to resume"
+    )
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """ENOSPC or EDQUOT, as an ``OSError`` or as the message of a library's own error (safetensors raises
+    ``SafetensorError: ... No space left on device (os error 28)``)."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(os.strerror(code) in str(err) for code in (errno.ENOSPC, errno.EDQUOT))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -31,8 +70,10 @@ def atomic_write_text(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise disk_full(path, len(text.encode("utf-8"))) from err
         raise
 
 
@@ -142,3 +183,75 @@ class PhaseDir:
 
     def write_record(self, record: dict[str, Any]) -> None:
         atomic_write_json(self.record_path, record)
+
+    def artefact_files(self) -> list[Path]:
+        """Every file the phase leaves as its result: all but ``phase.json``, ``DONE``, ``train_state/`` (removed
+        once done) and temporary files of an interrupted write."""
+        skip = {self.record_path, self.done_marker}
+        return sorted(
+            path
+            for path in self.root.rglob("*")
+            if path.is_file() and path not in skip and self.train_state not in path.parents and path.suffix != ".tmp"
+        )
+
+    def checksums(self) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every artefact file, by its path in the directory: what ``phase.json`` records;
+        with its modification time, which lets ``damage`` skip re-hashing a file nothing has written since."""
+        return {str(path.relative_to(self.root)): _checksum_with_time(path) for path in self.artefact_files()}
+
+    def damage(self) -> list[str]:
+        """What is wrong with a finished phase directory, each problem naming its file; empty when it is intact:
+        ``phase.json`` present and readable, and every file it lists with the size and hash it was written with.
+        A file whose size and modification time are those recorded is not re-hashed (a truncation, a rewrite or
+        a copy changes one of them); a phase finished before checksums were recorded is checked for its
+        ``phase.json`` only."""
+        if not self.record_path.is_file():
+            return [f"{DONE_MARKER} without {PHASE_JSON}"]
+        try:
+            record = self.read_record()
+        except (OSError, ValueError) as err:
+            return [f"{PHASE_JSON} unreadable ({err})"]
+        expected = record.get(CHECKSUMS) if isinstance(record, dict) else None
+        problems = []
+        for name, written in (expected or {}).items():
+            path = self.root / name
+            if not path.is_file():
+                problems.append(f"{name}: missing")
+            elif path.stat().st_size != written["size"]:
+                problems.append(f"{name}: {path.stat().st_size} bytes, {written['size']} when written")
+            elif path.stat().st_mtime_ns == written.get("mtime_ns"):
+                continue  # not written since: re-hashing every encoder of a grid on each rerun would take minutes
+            elif file_checksum(path)["sha256"] != written["sha256"]:
+                problems.append(f"{name}: changed since it was written (SHA-256 differs)")
+        return problems
+
+    def set_aside(self, run_dir: Path) -> Path:
+        """Moves a damaged phase directory to ``<run>/damaged/<id>-<n>`` (kept to look at; out of the store's
+        reach), so that the phase runs again from scratch; returns where it went."""
+        folder = run_dir / DAMAGED
+        folder.mkdir(parents=True, exist_ok=True)
+        number = len(list(folder.glob(f"{self.id}-*"))) + 1
+        while (folder / f"{self.id}-{number}").exists():
+            number += 1
+        aside = folder / f"{self.id}-{number}"
+        self.root.rename(aside)
+        return aside
+
+
+# File times are coarse (a few milliseconds on Linux): a file rewritten within this long of being checksummed
+# could keep its recorded time, so such a file's time is not recorded and it is always re-hashed ("racy git").
+_RACY_NS = 2_000_000_000
+
+
+def _checksum_with_time(path: Path) -> dict[str, Any]:
+    checksum = file_checksum(path)
+    mtime = path.stat().st_mtime_ns
+    return {**checksum, "mtime_ns": mtime} if mtime < time.time_ns() - _RACY_NS else checksum
+
+
+def file_checksum(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from xstilts.errors import XstiltsError
+from xstilts.errors import REQUEUE_EXIT, Preempted, XstiltsError
 
 app = typer.Typer(
     pretty_exceptions_show_locals=False,
@@ -36,6 +36,11 @@ def _user_errors(command: F) -> F:
         except XstiltsError as err:
             errors.print(f"[bold red]error:[/bold red] {escape(str(err))}", highlight=False)
             raise typer.Exit(2) from None
+        except Preempted as stop:
+            errors.print(
+                f"[yellow]preempted[/yellow]: {escape(str(stop))}; run the same command again (or requeue) to resume"
+            )
+            raise typer.Exit(REQUEUE_EXIT) from None
         except KeyboardInterrupt:
             errors.print("[yellow]interrupted[/yellow]: run the same command again to resume where it stopped")
             raise typer.Exit(130) from None

@@ -29,3 +29,18 @@ class DataFormatError(XstiltsError):
 
 class ModelLoadError(XstiltsError):
     """A model id or directory that cannot be loaded."""
+
+
+# EX_TEMPFAIL (sysexits.h): "temporary failure, the user is invited to retry": run again (or requeue) to resume.
+REQUEUE_EXIT = 75
+
+
+class Preempted(Exception):
+    """A training phase asked to stop (SIGTERM or SIGUSR1, what SLURM sends before a preemption or the time limit)
+    that wrote a checkpoint at its next step boundary and stopped; running the same command again resumes it.
+    Not an ``XstiltsError``: nothing is wrong with the input, and the command line exits ``REQUEUE_EXIT``."""
+
+    def __init__(self, signal_name: str, step: int, workdir: str) -> None:
+        super().__init__(f"{signal_name} received: checkpoint written at step {step} in {workdir}")
+        self.signal_name = signal_name
+        self.step = step

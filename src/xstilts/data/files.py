@@ -6,14 +6,17 @@ so that every reader names a broken file the same way: ``FILE:LINE: message`` (`
 line left out where there is none (a whole-file problem, or a place in a JSON document, named by its path).
 
 - a file that is not there: ``file not found`` (with what was expected, or the other names looked for);
-- undecodable bytes: ``not UTF-8 text (REASON at byte N of the line)``, at the line that holds them;
-- JSON: ``invalid JSON: MESSAGE (column N)``; a JSON-lines record that is no object: ``expected a JSON object,
-  found list``;
+- undecodable bytes: ``not UTF-8 text (REASON at byte N of the line)``, at the line that holds them; a NUL
+  character (binary data, or UTF-16/32 text): ``NUL character at character N of the line``. A UTF-8 byte-order
+  mark at the start of a file is dropped, as every editor that writes one expects;
+- JSON: ``invalid JSON: MESSAGE (column N)``, ``invalid JSON: key 'id' written twice in one object``, ``invalid
+  JSON: nested too deeply``; a JSON-lines record that is no object: ``expected a JSON object, found list``;
 - a wrong number of columns: ``expected 10 tab-separated fields (ID, FORM, ...), found 9``;
 - a header: ``empty file; expected a header line``, ``header lacks column(s) label; found id, text``;
 - a field: ``missing field 'premise'`` (nested: ``field 'context': missing field 'text'``), ``field 'choice2':
   expected a string, found int``, ``field 'id': empty``,
-  ``field 'id': 'a-1' listed twice (first on line 1)``, and any reader's own check through ``field_error``;
+  ``field 'id': 'a-1' listed twice (first on line 1)`` (in a JSON document: ``first at data[0].paragraphs[0].qas[1]``),
+  and any reader's own check through ``field_error``;
 - a label outside the task's set: ``field 'label': 'maybe' is not one of 'contradiction', 'entailment', ...``.
 
 Fields are named as they are written, nested ones by their path: ``context.text``,
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,9 +46,26 @@ _SHOWN_LABELS = 20
 # --- files -------------------------------------------------------------------------------------------------------
 
 
+def broken_link(path: Path) -> str | None:
+    """Why ``path`` cannot be followed, if it is a symbolic link that leads nowhere: a loop or a missing target."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        path.resolve(strict=True)
+    except FileNotFoundError:
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except (OSError, RuntimeError):  # ELOOP; Python 3.11 raises RuntimeError("Symlink loop from ...")
+        return "a symbolic link loop"
+    return None
+
+
 def require_file(path: Path, expected: str = "") -> Path:
-    """``path`` if it is a file; else ``file not found``, with what the file should hold when ``expected`` says."""
+    """``path`` if it is a file; else ``file not found`` (with what the file should hold when ``expected`` says),
+    ``a directory, not a file`` or what is wrong with the symbolic link it is."""
     if not path.is_file():
+        wrong = broken_link(path) or ("a directory, not a file" if path.is_dir() else None)
+        if wrong:
+            raise DataFormatError(path, f"{wrong} ({expected})" if expected else wrong)
         raise DataFormatError(path, f"file not found ({expected})" if expected else "file not found")
     return path
 
@@ -54,6 +75,9 @@ def first_existing(candidates: Sequence[Path]) -> Path:
     for path in candidates:
         if path.is_file():
             return path
+    for path in candidates:
+        if path.is_dir() or broken_link(path):
+            require_file(path)  # says what is there instead of the file
     tried = ", ".join(p.name if p.parent == candidates[0].parent else str(p) for p in candidates[1:])
     raise DataFormatError(candidates[0], f"file not found (also looked for {tried})" if tried else "file not found")
 
@@ -72,13 +96,22 @@ def _undecodable(path: Path, data: bytes) -> DataFormatError:
     return DataFormatError(path, "not UTF-8 text")  # the file changed while it was read
 
 
+def _nul(path: Path, line: int, text: str) -> DataFormatError:
+    return DataFormatError(
+        path, f"NUL character at character {text.index(chr(0)) + 1} of the line (binary data, or UTF-16/32 text?)", line
+    )
+
+
 def read_lines(path: Path, *, keep_ends: bool = False) -> Iterator[tuple[int, str]]:
     """(line number from 1, line) for every line of a UTF-8 text file, without its line break unless
-    ``keep_ends``. Lines end at "\\n", "\\r\\n" or "\\r" (``open(newline="")``); nothing else is changed."""
+    ``keep_ends``. Lines end at "\\n", "\\r\\n" or "\\r" (``open(newline="")``); a leading byte-order mark is
+    dropped; nothing else is changed."""
     require_file(path)
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         try:
             for number, raw in enumerate(handle, start=1):
+                if "\0" in raw:
+                    raise _nul(path, number, raw)
                 yield number, raw if keep_ends else raw.rstrip("\r\n")
         except UnicodeDecodeError:
             raise _undecodable(path, path.read_bytes()) from None
@@ -102,18 +135,44 @@ def _invalid_json(path: Path, err: json.JSONDecodeError, line: int) -> DataForma
     return DataFormatError(path, f"invalid JSON: {err.msg} (column {err.colno})", line)
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members; a key written twice is an error (``json`` would keep the last silently: a
+    prediction file answering one question twice, a record with two ``label`` fields)."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return record
+
+
+def parse_json(path: Path, text: str, line: int | None = None) -> Any:
+    """One JSON value: the whole file (``line`` None: an error is placed at the line where the JSON breaks) or one
+    line of a JSON-lines file."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as err:
+        raise _invalid_json(path, err, err.lineno if line is None else line) from None
+    except _DuplicateKey as err:
+        raise DataFormatError(path, f"invalid JSON: key {err.key!r} written twice in one object", line) from None
+    except RecursionError:
+        raise DataFormatError(path, "invalid JSON: nested too deeply", line) from None
+
+
 def read_json_document(path: Path) -> Any:
     """A whole-file JSON document (SQuAD-style data, a submission's predictions); a syntax error is reported at
     the line where the JSON breaks."""
     require_file(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise _undecodable(path, path.read_bytes()) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise _invalid_json(path, err, err.lineno) from None
+    return parse_json(path, text)
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -121,10 +180,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in read_lines(path):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise _invalid_json(path, err, number) from None
+        record = parse_json(path, line, number)
         if not isinstance(record, dict):
             raise DataFormatError(path, f"expected a JSON object, found {type(record).__name__}", number)
         yield number, record
@@ -248,11 +304,14 @@ def check_nonempty(path: Path, line: int | None, field: str, value: str) -> str:
     return value
 
 
-def check_unique(path: Path, line: int, field: str, value: Any, seen: dict[Any, int]) -> None:
-    """Records that ``value`` is on ``line``; one already recorded in ``seen`` is an error naming its first line."""
+def check_unique(path: Path, line: int | None, field: str, value: Any, seen: dict[Any, Any], where: str = "") -> None:
+    """Records that ``value`` is on ``line`` (in a JSON document, at ``where``); one already recorded in ``seen`` is
+    an error naming where it was first."""
     if value in seen:
-        raise field_error(path, line, field, f"{value!r} listed twice (first on line {seen[value]})")
-    seen[value] = line
+        first = seen[value]
+        place = f"first on line {first}" if isinstance(first, int) else f"first at {first}"
+        raise field_error(path, line, field, f"{value!r} listed twice ({place})")
+    seen[value] = line if line is not None else where
 
 
 def spell_labels(allowed: Iterable[Any]) -> str:

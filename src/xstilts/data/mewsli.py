@@ -16,6 +16,7 @@ from typing import Any
 
 from xstilts.data.examples import RetrievalItem
 from xstilts.data.files import check_unique, field_error, field_path, read_jsonl, require_file, text_field, typed_field
+from xstilts.errors import DataFormatError
 
 _MARKED = re.compile(r"\{(.*?)\}")
 
@@ -51,6 +52,7 @@ def read_mentions(path: Path, language: str) -> list[tuple[RetrievalItem, str]]:
     """(mention as a query, its gold entity id) for every mention in ``language`` documents. Lines are
     ``ContextualMentions`` (a context and its ``mentions``) or ``ContextualMention`` (one ``mention``)."""
     out = []
+    seen: dict[str, int | str] = {}
     for line, record in read_jsonl(path):
         context = typed_field(path, line, record, "context", dict)
         if text_field(path, line, context, "language", "context") != language:
@@ -61,6 +63,7 @@ def read_mentions(path: Path, language: str) -> list[tuple[RetrievalItem, str]]:
         for k, mention in enumerate(mentions):
             where = "mention" if "mention" in record else f"mentions[{k}]"
             example_id = text_field(path, line, mention, "example_id", where)
+            check_unique(path, line, f"{where}.example_id", example_id, seen)
             entity_id = text_field(path, line, mention, "entity_id", where)
             span = typed_field(path, line, mention, "mention_span", dict, where)
             at = f"{where}.mention_span"
@@ -72,6 +75,8 @@ def read_mentions(path: Path, language: str) -> list[tuple[RetrievalItem, str]]:
             if query is None:
                 raise field_error(path, line, at, f"[{start}, {end}) is inside no one sentence")
             out.append((RetrievalItem(example_id, query), entity_id))
+    if not out:
+        raise DataFormatError(path, f"no mentions in language {language!r}")
     return out
 
 
@@ -86,11 +91,13 @@ def read_entities(path: Path) -> tuple[RetrievalItem, ...]:
 @functools.lru_cache(maxsize=1)
 def _read_entities(path: Path, size: int, mtime_ns: int) -> tuple[RetrievalItem, ...]:
     entities: list[RetrievalItem] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | str] = {}
     for line, record in read_jsonl(path):
         entity_id = text_field(path, line, record, "entity_id")
         check_unique(path, line, "entity_id", entity_id, seen)
         description = text_field(path, line, record, "description")
         sentences = _spans(path, line, record, description, "")
         entities.append(RetrievalItem(entity_id, _normalise(" ".join(description[a:b] for a, b in sentences))))
+    if not entities:
+        raise DataFormatError(path, "no candidate entities")
     return tuple(entities)

@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.examples import Answer, SpanExample
-from xstilts.data.files import field_error, read_json_document, text_field, typed_field
+from xstilts.data.files import check_unique, field_error, read_json_document, text_field, typed_field
 
 
 def read_squad_json(path: Path) -> list[SpanExample]:
-    """Reads every question; answers keep their character offsets (checked against the context)."""
+    """Reads every question; answers keep their character offsets (checked against the context); question ids are
+    unique (predictions are keyed by them)."""
     document = read_json_document(path)
     examples: list[SpanExample] = []
+    seen: dict[str, int | str] = {}
     for a, article in enumerate(typed_field(path, None, document, "data", list)):
         for p, paragraph in enumerate(typed_field(path, None, article, "paragraphs", list, f"data[{a}]")):
             where_p = f"data[{a}].paragraphs[{p}]"
@@ -31,9 +33,11 @@ def read_squad_json(path: Path) -> list[SpanExample]:
                             path, None, where_a, f"answer of {len(text)} characters at {start} runs outside the context"
                         )
                     answers.append(Answer(text=text, start=start))
+                guid = text_field(path, None, qa, "id", where_q)
+                check_unique(path, None, f"{where_q}.id", guid, seen, where_q)
                 examples.append(
                     SpanExample(
-                        guid=text_field(path, None, qa, "id", where_q),
+                        guid=guid,
                         question=text_field(path, None, qa, "question", where_q),
                         context=context,
                         answers=tuple(answers),

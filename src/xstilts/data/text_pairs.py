@@ -22,6 +22,7 @@ from xstilts.data.files import (
     text_field,
     typed_field,
 )
+from xstilts.errors import DataFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def read_tatoeba(source_file: Path, english_file: Path, guid: str) -> RetrievalE
 def read_id_sentences(path: Path) -> list[RetrievalItem]:
     """BUCC's ``LANG-en.SPLIT.LANG`` / ``.en``: ``id<TAB>sentence`` per line, ids unique."""
     items: list[RetrievalItem] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | str] = {}
     for number, line in read_lines(path):
         # The sentence is everything after the first tab.
         sentence_id, text = check_columns(path, number, line.split("\t", 1), 2, names=("id", "sentence"))
@@ -74,6 +75,7 @@ def read_id_sentences(path: Path) -> list[RetrievalItem]:
 def read_gold_pairs(path: Path, source_ids: set[str], target_ids: set[str]) -> list[tuple[str, str]]:
     """BUCC's ``LANG-en.SPLIT.gold``: ``source_id<TAB>english_id`` per line, both ids present in the corpora."""
     pairs = []
+    seen: dict[tuple[str, str], int | str] = {}
     for number, line in read_lines(path):
         names = ("source_id", "english_id")
         source, target = check_columns(path, number, line.split("\t"), 2, names=names)
@@ -83,7 +85,10 @@ def read_gold_pairs(path: Path, source_ids: set[str], target_ids: set[str]) -> l
             raise field_error(path, number, "source_id", f"{source!r} is not in the source-language file")
         if target not in target_ids:
             raise field_error(path, number, "english_id", f"{target!r} is not in the English file")
+        check_unique(path, number, "source_id, english_id", (source, target), seen)
         pairs.append((source, target))
+    if not pairs:
+        raise DataFormatError(path, "no gold pairs")
     return pairs
 
 
@@ -115,6 +120,7 @@ def read_xquad_r(path: Path) -> tuple[list[RetrievalItem], list[RetrievalItem], 
     candidates: list[RetrievalItem] = []
     gold: list[tuple[str, str]] = []
     skipped: list[str] = []
+    seen: dict[str, int | str] = {}
     for a, article in enumerate(typed_field(path, None, data, "data", list)):
         for p, paragraph in enumerate(typed_field(path, None, article, "paragraphs", list, f"data[{a}]")):
             where = f"data[{a}].paragraphs[{p}]"
@@ -133,6 +139,7 @@ def read_xquad_r(path: Path) -> tuple[list[RetrievalItem], list[RetrievalItem], 
                     raise field_error(path, None, f"{qa_where}.answers", "no answer")
                 start = typed_field(path, None, answers[0], "answer_start", int, f"{qa_where}.answers[0]")
                 question_id = text_field(path, None, qa, "id", qa_where)
+                check_unique(path, None, f"{qa_where}.id", question_id, seen, qa_where)
                 question = text_field(path, None, qa, "question", qa_where)
                 holding = next((k for k, (begin, end) in enumerate(breaks) if begin <= start < end), None)
                 if holding is None:

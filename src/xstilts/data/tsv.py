@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xstilts.data.examples import ClassificationExample
-from xstilts.data.files import check_label, read_tsv_rows, read_tsv_with_header
+from xstilts.data.files import check_columns, check_label, check_unique, read_tsv_rows, read_tsv_with_header
 from xstilts.errors import DataFormatError
 
 
@@ -25,6 +25,7 @@ def read_xtreme_pair_tsv(path: Path, labels: Sequence[str], guid_prefix: str) ->
                 " official release's labelled files",
                 number,
             )
+        check_columns(path, number, fields, 3, names=("sentence1", "sentence2", "label"))
         label = "contradiction" if fields[2] == "contradictory" else fields[2]
         examples.append(
             ClassificationExample(
@@ -38,13 +39,11 @@ def read_xtreme_pair_tsv(path: Path, labels: Sequence[str], guid_prefix: str) ->
 
 
 def read_pawsx_tsv(path: Path, labels: Sequence[str], guid_prefix: str) -> list[ClassificationExample]:
-    """PAWS-X's official files: a header ``id, sentence1, sentence2, label`` and one pair per line."""
-    return [
-        ClassificationExample(
-            f"{guid_prefix}-{row['id']}",
-            row["sentence1"],
-            row["sentence2"],
-            check_label(path, line, "label", row["label"], labels),
-        )
-        for line, row in read_tsv_with_header(path, ("id", "sentence1", "sentence2", "label"))
-    ]
+    """PAWS-X's official files: a header ``id, sentence1, sentence2, label`` and one pair per line, ids unique."""
+    examples = []
+    seen: dict[str, int | str] = {}
+    for line, row in read_tsv_with_header(path, ("id", "sentence1", "sentence2", "label")):
+        check_unique(path, line, "id", row["id"], seen)
+        label = check_label(path, line, "label", row["label"], labels)
+        examples.append(ClassificationExample(f"{guid_prefix}-{row['id']}", row["sentence1"], row["sentence2"], label))
+    return examples

@@ -105,7 +105,17 @@ def _score_tags(prediction: Path, label: Path, language: str) -> dict[str, float
 
 
 def _score_bucc(prediction: Path, label: Path, language: str) -> dict[str, float]:
-    return pair_f1(read_pairs(prediction), read_pairs(label))
+    gold = read_pairs(label)
+    if not gold:  # predictions may be empty (nothing extracted), the gold pairs may not
+        raise DataFormatError(label, "no gold pairs")
+    seen: dict[tuple[str, str], int] = {}
+    for number, pair in enumerate(gold, start=1):  # read_pairs reads every line, so the index is the line
+        if pair in seen:
+            raise DataFormatError(
+                label, f"gold pair {pair[0]} {pair[1]} listed twice (first on line {seen[pair]})", number
+            )
+        seen[pair] = number
+    return pair_f1(read_pairs(prediction), gold)
 
 
 def _score_squad(prediction: Path, label: Path, language: str) -> dict[str, float]:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.choice_files import read_json_document
+from xstilts.data.files import parse_json
+from xstilts.data.files import read_lines as read_text_lines
 from xstilts.errors import DataFormatError
 
 Sentence = tuple[int, list[str]]
@@ -22,12 +24,9 @@ Sentence = tuple[int, list[str]]
 
 
 def read_lines(path: Path) -> list[tuple[int, str]]:
-    """Every line with its number, stripped (``evaluate.py``'s ``read_label``/``read_tag``)."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return [(number, line.strip()) for number, line in enumerate(handle, start=1)]
-    except UnicodeDecodeError as err:
-        raise DataFormatError(path, f"not UTF-8 text ({err.reason})") from err
+    """Every line with its number, stripped (``evaluate.py``'s ``read_label``/``read_tag``); a byte-order mark is
+    dropped and undecodable bytes or NUL characters are errors at their line (``data.files.read_lines``)."""
+    return [(number, line.strip()) for number, line in read_text_lines(path)]
 
 
 def read_labels(path: Path) -> list[str]:
@@ -56,10 +55,7 @@ def read_jsonl_labels(path: Path) -> list[str]:
     their JSON text so that ``1`` and ``"1"`` stay different, as they are to evaluate.py."""
     labels = []
     for number, line in read_lines(path):
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataFormatError(path, f"invalid JSON: {err.msg} (column {err.colno})", number) from err
+        row = parse_json(path, line, number)
         if not isinstance(row, dict) or "label" not in row:
             raise DataFormatError(path, "expected a JSON object with a 'label' field", number)
         labels.append(json.dumps(row["label"]))

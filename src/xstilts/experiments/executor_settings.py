@@ -29,6 +29,12 @@ class SlurmSettings(BaseModel):
     setup: list[str] = Field(default_factory=list, description="shell lines run before the phase (module load ...)")
     additional: dict[str, Any] = Field(default_factory=dict, description="more #SBATCH options, e.g. {qos: high}")
     poll_seconds: float = Field(default=30.0, gt=0, description="how often the driver checks its jobs")
+    signal_seconds: int = Field(
+        default=120,
+        ge=20,
+        description="how long before the time limit SLURM signals a job (--signal): its phase writes a checkpoint"
+        " at the next training step and the job requeues itself",
+    )
 
 
 class ExecutorSettings(BaseModel):

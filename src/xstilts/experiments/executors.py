@@ -9,6 +9,7 @@ the command that the parallel (one phase per device) and SLURM executors launch,
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -21,10 +22,11 @@ import yaml
 from rich.console import Console
 
 from xstilts import __version__
-from xstilts.artefacts import PhaseDir, read_json
+from xstilts.artefacts import CHECKSUMS, PhaseDir, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.phase import run_eval_phase
+from xstilts.experiments.phase_lock import PhaseLocks
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.spec import load_resolved_plugins
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
@@ -34,6 +36,8 @@ from xstilts.training.checkpoint import LATEST
 from xstilts.training.loop import make_accelerator
 from xstilts.training.phase import run_train_phase
 from xstilts.training.tracking import PhaseTracking, TrackingSettings
+
+LOCK_POLL_SECONDS = 1.0
 
 
 def phase_status(run_dir: Path, phase: Phase) -> str:
@@ -119,6 +123,7 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
         "finished_at": round(time.time(), 3),
         "versions": _versions(),
         "git_revision": _git_revision(),
+        CHECKSUMS: directory.checksums(),
     }
     if hub_reads:  # only then, so records of phases that read data as asked keep their shape
         record["hub_data_read"] = [read.to_json() for read in hub_reads]
@@ -126,6 +131,21 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
     directory.mark_done()
     shutil.rmtree(directory.train_state, ignore_errors=True)
     return record
+
+
+def intact_done(run_dir: Path, phase_id: str, say: Callable[[str], None]) -> bool:
+    """Whether the phase is done and its files are as it wrote them (``PhaseDir.damage``). A damaged phase
+    (a truncated or rewritten artefact, a missing file, ``DONE`` without ``phase.json``) is never trusted: it is
+    set aside, said so, and the phase runs again."""
+    directory = PhaseDir.of(run_dir, phase_id)
+    if not directory.is_done():
+        return False
+    problems = directory.damage()
+    if not problems:
+        return True
+    aside = directory.set_aside(run_dir)
+    say(f"{phase_id}: damaged ({'; '.join(problems[:5])}); moved to {aside}, running it again")
+    return False
 
 
 def planned_phase(run_dir: Path, phase_id: str) -> Phase:
@@ -157,10 +177,9 @@ def index_finished(run_dir: Path, plan: list[Phase], store: ResultsStore, say: C
     a rerun skips them and the store matches the phase directories (the record of truth)."""
     done: set[str] = set()
     for phase in plan:
-        directory = PhaseDir.of(run_dir, phase.id)
-        if directory.is_done():
+        if intact_done(run_dir, phase.id, say):
             say(f"{phase.label} ({phase.id}): done, skipped")
-            store.record_phase(directory.read_record())
+            store.record_phase(PhaseDir.of(run_dir, phase.id).read_record())
             done.add(phase.id)
     return done
 
@@ -176,15 +195,65 @@ class LocalExecutor:
         self.console = console
         self.store = ResultsStore(run_dir / STORE_NAME)
 
+    def _say(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)
+
     def execute(self, plan: list[Phase]) -> None:
-        for number, phase in enumerate(plan, start=1):
-            directory = PhaseDir.of(self.run_dir, phase.id)
-            head = f"[{number}/{len(plan)}] {phase.label} ({phase.id})"
-            if directory.is_done():
-                self.console.print(f"{head}: done, skipped", markup=False, highlight=False)
+        """Runs the plan's phases in order. A phase another driver holds (``phase_lock``) is skipped for now and
+        the next runnable one taken; the driver comes back to it, and waits when nothing else can run. Under
+        ``accelerate launch`` (several processes, one driver) every process takes the phases in plan order,
+        unlocked: they must agree on which phase runs next, and one process cannot lock for all."""
+        locks = PhaseLocks(self.run_dir) if int(os.environ.get("WORLD_SIZE", "1")) == 1 else None
+        pending = list(enumerate(plan, start=1))
+        told: set[str] = set()
+        while pending:
+            for item in pending:
+                if self._try(item, len(plan), locks, told):
+                    pending.remove(item)
+                    break
+            else:
+                held = [phase.id for _, phase in pending if locks and locks.path(phase.id).exists()]
+                if not held:
+                    missing = sorted({p.parent for _, p in pending if p.parent} - {p.id for _, p in pending})
+                    raise XstiltsError(f"phases wait for parents that are not done and not in the plan: {missing}")
+                if "waiting" not in told:
+                    self._say(f"waiting for {len(held)} phase(s) another driver is running")
+                    told.add("waiting")
+                time.sleep(LOCK_POLL_SECONDS)
+
+    def _try(self, item: tuple[int, Phase], total: int, locks: PhaseLocks | None, told: set[str]) -> bool:
+        """Runs (or indexes, when done) one phase if its parent is done and no other driver holds it; whether it
+        is finished with."""
+        number, phase = item
+        directory = PhaseDir.of(self.run_dir, phase.id)
+        head = f"[{number}/{total}] {phase.label} ({phase.id})"
+        if intact_done(self.run_dir, phase.id, self._say):
+            self._say(f"{head}: done, skipped")
+            self.store.record_phase(directory.read_record())
+            return True
+        if phase.parent and not PhaseDir.of(self.run_dir, phase.parent).is_done():
+            return False
+        if locks is None:
+            self._run(head, phase)
+            return True
+        lock = locks.try_acquire(phase.id)
+        if lock is None:
+            if phase.id not in told:
+                self._say(f"{head}: held by another driver ({locks.holder(phase.id)}), skipped for now")
+                told.add(phase.id)
+            return False
+        try:
+            if intact_done(self.run_dir, phase.id, self._say):  # the other driver finished it between the two looks
+                self._say(f"{head}: done by another driver, skipped")
                 self.store.record_phase(directory.read_record())
-                continue
-            self.console.print(f"{head}: {phase_status(self.run_dir, phase)}, running", markup=False, highlight=False)
-            record = run_phase(self.run_dir, phase, self.cache)
-            if record is not None:  # under `accelerate launch`, the main process indexes
-                self.store.record_phase(record)
+                return True
+            self._run(head, phase)
+        finally:
+            lock.release()
+        return True
+
+    def _run(self, head: str, phase: Phase) -> None:
+        self._say(f"{head}: {phase_status(self.run_dir, phase)}, running")
+        record = run_phase(self.run_dir, phase, self.cache)
+        if record is not None:  # under `accelerate launch`, the main process indexes
+            self.store.record_phase(record)

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from filelock import SoftFileLock
 from rich.console import Console
 
 from xstilts.artefacts import PhaseDir
 from xstilts.errors import XstiltsError
-from xstilts.experiments.executors import index_finished
+from xstilts.experiments.executors import index_finished, intact_done
+from xstilts.experiments.phase_lock import PhaseLocks
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
 
@@ -52,6 +54,7 @@ class _Running:
     process: subprocess.Popen[bytes]
     log: IO[bytes]
     log_path: Path
+    lock: SoftFileLock
 
 
 class ParallelExecutor:
@@ -67,7 +70,7 @@ class ParallelExecutor:
     def _say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False)
 
-    def _launch(self, phase: Phase, device: int | str) -> _Running:
+    def _launch(self, phase: Phase, device: int | str, lock: SoftFileLock) -> _Running:
         log_path = self.run_dir / LOGS / f"{phase.id}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log = log_path.open("ab")
@@ -79,25 +82,42 @@ class ParallelExecutor:
             env=device_environment(device, cpu_slots),
         )
         self._say(f"{phase.label} ({phase.id}): running on device {device}, log {log_path}")
-        return _Running(phase, device, process, log, log_path)
+        return _Running(phase, device, process, log, log_path, lock)
 
     def execute(self, plan: list[Phase]) -> None:
         done = index_finished(self.run_dir, plan, self.store, self._say)
         pending = [phase for phase in plan if phase.id not in done]
         free, running, failed = list(self.devices), [], []
+        locks, told = PhaseLocks(self.run_dir), set()
         while running or (pending and not failed):
             for phase in [p for p in pending if p.parent is None or p.parent in done]:
                 if not free or failed:
                     break
-                running.append(self._launch(phase, free.pop(0)))
+                lock = locks.try_acquire(phase.id)
+                if lock is None:  # another driver runs it: come back to it
+                    if phase.id not in told:
+                        self._say(f"{phase.label} ({phase.id}): held by another driver ({locks.holder(phase.id)})")
+                        told.add(phase.id)
+                    continue
+                if intact_done(self.run_dir, phase.id, self._say):  # finished by the other driver meanwhile
+                    lock.release()
+                    self.store.record_phase(PhaseDir.of(self.run_dir, phase.id).read_record())
+                    self._say(f"{phase.label} ({phase.id}): done by another driver, skipped")
+                    done.add(phase.id)
+                else:
+                    running.append(self._launch(phase, free.pop(0), lock))
                 pending.remove(phase)
-            if not running:
-                missing = sorted({p.parent for p in pending if p.parent is not None} - done)
-                raise XstiltsError(f"phases wait for parents that are not in the plan: {missing}")
+            held = [p for p in pending if locks.path(p.id).exists()]
+            if not running and not held and pending and not failed:
+                ready = [p for p in pending if p.parent is None or p.parent in done]
+                if not ready:
+                    missing = sorted({p.parent for p in pending if p.parent is not None} - done)
+                    raise XstiltsError(f"phases wait for parents that are not in the plan: {missing}")
             time.sleep(_POLL_SECONDS)
             for job in [job for job in running if job.process.poll() is not None]:
                 running.remove(job)
                 job.log.close()
+                job.lock.release()
                 free.append(job.device)
                 directory = PhaseDir.of(self.run_dir, job.phase.id)
                 if job.process.returncode == 0 and directory.is_done():

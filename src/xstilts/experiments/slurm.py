@@ -1,7 +1,7 @@
 """A SLURM cluster: every pending phase becomes one job, submitted through submitit, that runs
 ``xstilts run-phase RUN_DIR PHASE_ID``; a child's job depends on its parent's (``afterok``).
 
-What submitit pickles is a ``CommandFunction``, i.e. a command list: no model, data or config object is
+What submitit pickles is a ``PhaseJob``, i.e. a command list: no model, data or config object is
 pickled, and nothing here loads a pickle. The jobs write only their phase directories; SQLite locking is
 unsafe on network filesystems, so this driver (on the login node) waits for the jobs and indexes each finished
 phase into the results store itself. With ``cluster: local`` submitit runs the same jobs as local processes;
@@ -23,6 +23,7 @@ from xstilts.errors import XstiltsError
 from xstilts.experiments.executor_settings import SlurmSettings
 from xstilts.experiments.executors import index_finished
 from xstilts.experiments.parallel import phase_command
+from xstilts.experiments.phase_job import PhaseJob
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
 
@@ -37,6 +38,8 @@ def job_parameters(settings: SlurmSettings, name: str, parent_job: str | None) -
         "tasks_per_node": 1,  # a multi-GPU phase is one task that runs `accelerate launch` (the launcher)
         "slurm_setup": list(settings.setup),
         "slurm_additional_parameters": dict(settings.additional),
+        # --signal=USR2@N: submitit's preemption signal, N seconds before the limit (PhaseJob.checkpoint)
+        "slurm_signal_delay_s": settings.signal_seconds,
     }
     if settings.mem_gb is not None:
         parameters["mem_gb"] = settings.mem_gb
@@ -80,7 +83,9 @@ class SlurmExecutor:
         executor = self._executor()
         executor.update_parameters(**job_parameters(self.settings, f"xstilts-{phase.id}", parent_job))
         command = phase_command(self.launcher, self.run_dir.resolve(), phase.id)
-        job = executor.submit(submitit.helpers.CommandFunction(command, cwd=os.getcwd()))
+        # The phase has the signal's lead time less a margin for submitit's own requeue to write its checkpoint.
+        grace = max(1.0, self.settings.signal_seconds - 15.0)
+        job = executor.submit(PhaseJob(command, os.getcwd(), grace))
         after = f" after job {parent_job}" if parent_job else ""
         self._say(f"{phase.label} ({phase.id}): submitted as job {job.job_id}{after}")
         return job

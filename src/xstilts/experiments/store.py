@@ -6,14 +6,19 @@ It is an index, not the record of truth: every phase's ``phase.json`` holds its 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from xstilts.artefacts import PhaseDir, read_json
+from xstilts.artefacts import PhaseDir, disk_full, read_json
+
+logger = logging.getLogger(__name__)
 
 STORE_NAME = "results.sqlite"
 PLAN_JSON = "plan.json"
@@ -73,22 +78,75 @@ def _add_columns(connection: sqlite3.Connection) -> None:
 class ResultsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._checked = False  # the file passed SQLite's quick_check once in this process
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA busy_timeout=60000")
+            if not self._checked:
+                (verdict,) = connection.execute("PRAGMA quick_check").fetchone()
+                if verdict != "ok":
+                    raise sqlite3.DatabaseError(verdict)
             connection.executescript(_SCHEMA)
             if _missing_columns(connection):
                 _add_columns(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self._checked = True
+        return connection
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            connection = self._open()
+        except sqlite3.OperationalError:  # locked, busy, cannot open: not damage
+            raise
+        except sqlite3.DatabaseError as err:  # not a database, malformed: it is only an index
+            if self._checked:
+                raise
+            time.sleep(1.0)  # damage persists; a store another process is creating this instant does not
+            try:
+                connection = self._open()
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError:
+                self._rebuild_after(err)
+                connection = self._open()
+        try:
             yield connection
         finally:
             connection.close()
 
+    def _rebuild_after(self, err: sqlite3.DatabaseError) -> None:
+        """Sets a corrupt store aside (``results.sqlite.corrupt-N``, with its WAL files) and indexes every finished
+        phase directory into a new one: the phase directories are the record of truth."""
+        number = 1
+        while self.path.with_name(f"{self.path.name}.corrupt-{number}").exists():
+            number += 1
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{number}")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):  # another writer set it aside first
+                Path(f"{self.path}{suffix}").rename(f"{aside}{suffix}")
+        logger.warning("%s: %s; set aside as %s and rebuilt from the phase directories", self.path, err, aside.name)
+        self._checked = True
+        for directory in PhaseDir.all_in(self.path.parent):
+            if directory.is_done() and not directory.damage():
+                self.record_phase(directory.read_record())
+
     def record_phase(self, record: dict[str, Any]) -> None:
-        """Inserts or replaces one phase and all its metrics in a single transaction."""
+        """Inserts or replaces one phase and all its metrics in a single transaction. A full disk leaves the store
+        as it was (the transaction rolls back) and is a ``DiskFull``; the phase directory keeps the record."""
+        try:
+            self._record_phase(record)
+        except sqlite3.OperationalError as err:
+            if "full" not in str(err):
+                raise
+            raise disk_full(self.path, len(json.dumps(record, default=str)) * 2) from err
+
+    def _record_phase(self, record: dict[str, Any]) -> None:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -163,7 +221,7 @@ def rebuild(run_dir: Path) -> ResultsStore:
     """Indexes every completed phase directory of a run into its store."""
     store = ResultsStore(run_dir / STORE_NAME)
     for directory in PhaseDir.all_in(run_dir):
-        if directory.is_done():
+        if directory.is_done() and not directory.damage():
             store.record_phase(directory.read_record())
     return store
 

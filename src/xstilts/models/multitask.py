@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from xstilts.artefacts import PhaseDir, atomic_write_json, read_json
+from xstilts.artefacts import PhaseDir, atomic_write_json, disk_full, is_disk_full, read_json
 from xstilts.models.heads import Head, head_type
 
 
@@ -39,10 +39,17 @@ class MultiTaskModel(nn.Module):
         return cast(Head, self.heads[head]).loss(logits, batch)
 
     def save(self, directory: PhaseDir, tokenizer: Any) -> None:
-        """Writes ``encoder/`` (save_pretrained, safetensors, with the tokenizer) and the heads."""
-        self.encoder.save_pretrained(directory.encoder, safe_serialization=True)
-        tokenizer.save_pretrained(directory.encoder)
-        self.save_heads(directory)
+        """Writes ``encoder/`` (save_pretrained, safetensors, with the tokenizer) and the heads. A full disk is a
+        ``DiskFull`` saying how much the artefact takes; the phase is not done, so its rerun writes it again."""
+        try:
+            self.encoder.save_pretrained(directory.encoder, safe_serialization=True)
+            tokenizer.save_pretrained(directory.encoder)
+            self.save_heads(directory)
+        except Exception as err:  # an OSError, or safetensors' own error
+            if not is_disk_full(err):
+                raise
+            needed = sum(t.numel() * t.element_size() for t in self.state_dict().values())
+            raise disk_full(directory.root, needed) from err
 
     def save_heads(self, directory: PhaseDir) -> None:
         """``heads.safetensors`` and ``heads.json``: what every phase artefact holds, whatever its encoder."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from xstilts.data.examples import Example
+from xstilts.data.files import broken_link
 from xstilts.data.sources import ENGLISH, DataSource, Split, resolve_local
 from xstilts.errors import XstiltsError
 from xstilts.kinds.base import Kind
@@ -115,8 +116,15 @@ class Task:
             if not source.path:
                 raise XstiltsError(f"task {self.name!r}: data source 'local' needs a 'path' ({self.local_layout})")
             root = resolve_local(source.path)
+            wrong = broken_link(root)
+            if wrong:
+                raise XstiltsError(f"task {self.name!r}: local data path {root} is {wrong}")
             if not root.exists():
                 raise XstiltsError(f"task {self.name!r}: local data path {root} does not exist")
+            if not root.is_dir():
+                raise XstiltsError(
+                    f"task {self.name!r}: local data path {root} is a file; expected a directory ({self.local_layout})"
+                )
             examples = self.read_local(root, split, language)
             where = str(root)
         else:

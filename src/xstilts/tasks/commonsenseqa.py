@@ -11,7 +11,7 @@ from typing import Any
 
 from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
-from xstilts.data.files import field_error, read_jsonl, text_field, typed_field
+from xstilts.data.files import check_unique, field_error, read_jsonl, text_field, typed_field
 from xstilts.data.sources import Split
 from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
@@ -73,4 +73,10 @@ class CommonsenseQA(Task):
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         path = root / _LOCAL_FILES[split]
-        return [_example(path, line, row, split) for line, row in read_jsonl(path)]
+        examples: list[Example] = []
+        seen: dict[str, int | str] = {}
+        for line, row in read_jsonl(path):
+            example = _example(path, line, row, split)
+            check_unique(path, line, "id", example.guid, seen)  # the guid: predictions are keyed by it
+            examples.append(example)
+        return examples

@@ -11,7 +11,7 @@ from typing import Any
 
 from xstilts.data.choice_files import choice_label
 from xstilts.data.examples import Example, MultipleChoiceExample
-from xstilts.data.files import field_error, read_jsonl, text_field
+from xstilts.data.files import check_unique, field_error, read_jsonl, text_field
 from xstilts.data.sources import Split
 from xstilts.hub import load_hub_split
 from xstilts.kinds.multiple_choice import MULTIPLE_CHOICE
@@ -69,4 +69,12 @@ class HellaSwag(Task):
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
         path = root / _LOCAL_FILES[split]
-        return [_example(path, line, row, split) for line, row in read_jsonl(path)]
+        examples: list[Example] = []
+        seen: dict[object, int | str] = {}
+        for line, row in read_jsonl(path):
+            if "ind" in row:  # the guid: a repeated one would merge two examples' predictions
+                if isinstance(row["ind"], bool) or not isinstance(row["ind"], int | str):
+                    raise field_error(path, line, "ind", f"expected an integer, found {type(row['ind']).__name__}")
+                check_unique(path, line, "ind", row["ind"], seen)
+            examples.append(_example(path, line, row, split))
+        return examples

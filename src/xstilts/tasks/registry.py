@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import re
 
 from xstilts.errors import XstiltsError
 from xstilts.tasks.base import Task
@@ -14,7 +15,17 @@ from xstilts.tasks.plugins import load_entry_points, origin_of
 _TASKS: dict[str, Task] = {}
 
 
+# Task names and language codes name files and folders (predictions, reports): no separators, no leading dot.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 def register(cls: type[Task]) -> type[Task]:
+    unsafe = [name for name in (cls.name, *cls.languages) if not SAFE_NAME.match(name)]
+    if unsafe:
+        raise XstiltsError(
+            f"task {cls.name!r} ({origin_of(cls.__module__)}): {unsafe[0]!r} cannot name a file; task names and"
+            " language codes are letters, digits, '.', '_' and '-', not starting with '.'"
+        )
     if cls.name in _TASKS:
         raise RuntimeError(f"task {cls.name!r} registered twice ({origin_of(cls.__module__)})")
     _TASKS[cls.name] = cls()

@@ -1,11 +1,13 @@
 """Resumable training state in safetensors and JSON (no pickle): model, optimizer, scheduler, RNG, counters.
 
 Checkpoints are written to ``checkpoint-<step>/`` and become current only when the ``latest`` pointer file is
-atomically replaced, so a kill during a write leaves the previous checkpoint in force.
+atomically replaced, so a kill during a write leaves the previous checkpoint in force. Each checkpoint records
+its files' sizes and SHA-256 (``checksums.json``); one whose files no longer match is not loaded.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,20 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
+from xstilts.artefacts import (
+    DiskFull,
+    atomic_write_json,
+    atomic_write_text,
+    disk_full,
+    file_checksum,
+    is_disk_full,
+    read_json,
+)
+
+logger = logging.getLogger(__name__)
 
 LATEST = "latest"
+CHECKPOINT_SUMS = "checksums.json"  # size and SHA-256 of the checkpoint's other files, written before state.json
 
 
 def save_weights(model: torch.nn.Module, path: Path) -> None:
@@ -27,7 +40,13 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
         if not (isinstance(value, torch.nn.Parameter) and not value.requires_grad)
     }
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file(state, str(tmp))
+    try:
+        save_file(state, str(tmp))
+    except Exception as err:  # an OSError, or safetensors' own error
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise disk_full(path, sum(t.numel() * t.element_size() for t in state.values())) from err
+        raise
     tmp.replace(path)
 
 
@@ -80,15 +99,16 @@ def save_checkpoint(
 ) -> None:
     step = loop_state["step"]
     target = workdir / f"checkpoint-{step}-{loop_state['epoch']}"
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    save_weights(model, target / "model.safetensors")
-    tensors, meta = _optimizer_to_files(optimizer)
-    save_file(tensors, str(target / "optimizer.safetensors"))
-    atomic_write_json(target / "optimizer.json", meta)
-    atomic_write_json(target / "scheduler.json", {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"})
-    save_file(_rng_state(), str(target / "rng.safetensors"))
-    atomic_write_json(target / "state.json", loop_state)
+    try:
+        _write_checkpoint(target, model, optimizer, scheduler, loop_state)
+    except DiskFull as err:
+        shutil.rmtree(target, ignore_errors=True)
+        raise disk_full(target, _checkpoint_bytes(model, optimizer)) from err
+    except Exception as err:  # an OSError, or safetensors' own error
+        if not is_disk_full(err):
+            raise
+        shutil.rmtree(target, ignore_errors=True)  # the space back; ``latest`` still names the previous one
+        raise disk_full(target, _checkpoint_bytes(model, optimizer)) from err
     atomic_write_text(workdir / LATEST, target.name)
     for old in workdir.glob("checkpoint-*"):
         if old != target:
@@ -99,12 +119,59 @@ def save_checkpoint(
             stale.unlink(missing_ok=True)
 
 
+def _checkpoint_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """About what a checkpoint takes on disk: the model's tensors and the optimizer's."""
+    tensors = [*model.state_dict().values()]
+    tensors += [v for state in optimizer.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _write_checkpoint(
+    target: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, loop_state: dict[str, Any]
+) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    save_weights(model, target / "model.safetensors")
+    tensors, meta = _optimizer_to_files(optimizer)
+    save_file(tensors, str(target / "optimizer.safetensors"))
+    atomic_write_json(target / "optimizer.json", meta)
+    atomic_write_json(target / "scheduler.json", {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"})
+    save_file(_rng_state(), str(target / "rng.safetensors"))
+    sums = {path.name: file_checksum(path) for path in sorted(target.iterdir()) if path.is_file()}
+    atomic_write_json(target / CHECKPOINT_SUMS, sums)
+    atomic_write_json(target / "state.json", loop_state)
+
+
+def checkpoint_damage(path: Path) -> list[str]:
+    """What is wrong with a complete checkpoint's files (size or SHA-256 not as written, or missing); empty when
+    intact or written before checksums were recorded."""
+    sums = path / CHECKPOINT_SUMS
+    if not sums.is_file():
+        return []
+    problems = []
+    for name, written in read_json(sums).items():
+        file = path / name
+        if not file.is_file():
+            problems.append(f"{name}: missing")
+        elif file_checksum(file) != written:
+            problems.append(f"{name}: not as written (size or SHA-256)")
+    return problems
+
+
 def latest_checkpoint(workdir: Path) -> Path | None:
+    """The checkpoint to resume from: the one ``latest`` names, if complete and intact. A damaged one (only the
+    latest is kept) is never loaded: training starts over, with a warning naming what is wrong."""
     pointer = workdir / LATEST
     if not pointer.exists():
         return None
     path = workdir / pointer.read_text().strip()
-    return path if (path / "state.json").exists() else None
+    if not (path / "state.json").exists():
+        return None
+    problems = checkpoint_damage(path)
+    if problems:
+        logger.warning("%s is damaged (%s): not loaded; this phase trains from its start", path, "; ".join(problems))
+        return None
+    return path
 
 
 def load_checkpoint(

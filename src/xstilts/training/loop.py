@@ -30,9 +30,10 @@ from transformers import get_linear_schedule_with_warmup
 
 from xstilts.data.batching import TaskStream, collate, epoch_schedule
 from xstilts.data.samplers import PROPORTIONAL, Sampling
-from xstilts.errors import XstiltsError
+from xstilts.errors import Preempted, XstiltsError
 from xstilts.models.heads import Head
 from xstilts.training.checkpoint import latest_checkpoint, load_checkpoint, load_weights, save_checkpoint, save_weights
+from xstilts.training.preemption import stop_requests
 from xstilts.training.settings import TrainingSettings
 from xstilts.training.tracking import PhaseTracking
 
@@ -170,62 +171,70 @@ def train(
             )
     resumed_from_step = state["step"]
     bar = tqdm(total=total_steps, initial=state["step"], desc=desc, unit="step", dynamic_ncols=True, disable=not main)
-    while state["step"] < total_steps and state["epoch"] < settings.epochs:
-        schedule = epoch_schedule(
-            streams, settings.batch_size, seed, state["epoch"], settings.group_by_length, sampling
-        )
-        groups = [schedule[i : i + accum] for i in range(0, len(schedule), accum)]
-        features = {s.head: s.features for s in streams}
-        for g in range(state["group"], len(groups)):
-            model.train()
-            # A micro-batch is one part (one task) or, with mixed batching, one part per task drawn into it;
-            # each part's mean loss counts by its share of the micro-batch's rows.
-            parts = [
-                (head, indices, len(indices) / sum(len(rows) for _, rows in micro))
-                for micro in groups[g]
-                for head, indices in micro
-            ]
-            for m, (head, indices, part_share) in enumerate(parts):
-                rows, weight = _share(indices, rank, processes)
-                weight *= part_share
-                batch = collate(features[head], rows, pad_id, with_targets=True)
-                batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-                # Gradients are all-reduced once per optimizer step, on its last micro-batch.
-                with accelerator.no_sync(model) if m < len(parts) - 1 else contextlib.nullcontext():
-                    with accelerator.autocast():
-                        logits = model(head, batch)
-                        loss = accelerator.unwrap_model(model).loss(head, logits, batch)
-                        if weight != 1.0:
-                            loss = loss * weight
-                        loss = loss / len(groups[g])
-                    accelerator.backward(loss)
-            accelerator.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            state["step"] += 1
-            state["group"] = g + 1
-            bar.update(1)
-            step_loss = loss.item() * len(groups[g])
-            bar.set_postfix(loss=f"{step_loss:.4f}", epoch=state["epoch"] + 1)
-            if tracking is not None:
-                tracking.log_step(state["step"], step_loss, float(scheduler.get_last_lr()[0]))
-            if state["step"] >= total_steps:
-                break
-            if state["step"] % settings.checkpoint_every == 0:
-                if main:
-                    save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
-                accelerator.wait_for_everyone()
-        if main:
-            _select_epoch(accelerator.unwrap_model(model), state, select, workdir, settings.select_best)
-            if tracking is not None:
-                last = state["history"][-1]
-                tracking.log_epoch(last["epoch"], last["step"], last["dev"], last["selection_score"])
-        state["epoch"] += 1
-        state["group"] = 0
-        if main:
-            save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
-        accelerator.wait_for_everyone()
+    with stop_requests() as stop:
+        while state["step"] < total_steps and state["epoch"] < settings.epochs:
+            schedule = epoch_schedule(
+                streams, settings.batch_size, seed, state["epoch"], settings.group_by_length, sampling
+            )
+            groups = [schedule[i : i + accum] for i in range(0, len(schedule), accum)]
+            features = {s.head: s.features for s in streams}
+            for g in range(state["group"], len(groups)):
+                model.train()
+                # A micro-batch is one part (one task) or, with mixed batching, one part per task drawn into it;
+                # each part's mean loss counts by its share of the micro-batch's rows.
+                parts = [
+                    (head, indices, len(indices) / sum(len(rows) for _, rows in micro))
+                    for micro in groups[g]
+                    for head, indices in micro
+                ]
+                for m, (head, indices, part_share) in enumerate(parts):
+                    rows, weight = _share(indices, rank, processes)
+                    weight *= part_share
+                    batch = collate(features[head], rows, pad_id, with_targets=True)
+                    batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+                    # Gradients are all-reduced once per optimizer step, on its last micro-batch.
+                    with accelerator.no_sync(model) if m < len(parts) - 1 else contextlib.nullcontext():
+                        with accelerator.autocast():
+                            logits = model(head, batch)
+                            loss = accelerator.unwrap_model(model).loss(head, logits, batch)
+                            if weight != 1.0:
+                                loss = loss * weight
+                            loss = loss / len(groups[g])
+                        accelerator.backward(loss)
+                accelerator.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                state["step"] += 1
+                state["group"] = g + 1
+                bar.update(1)
+                step_loss = loss.item() * len(groups[g])
+                bar.set_postfix(loss=f"{step_loss:.4f}", epoch=state["epoch"] + 1)
+                if tracking is not None:
+                    tracking.log_step(state["step"], step_loss, float(scheduler.get_last_lr()[0]))
+                if state["step"] >= total_steps:
+                    break
+                stopping = stop.agreed(accelerator)
+                if stopping:  # preemption: a checkpoint at this step boundary, then stop (training.preemption)
+                    if main:
+                        save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
+                    accelerator.wait_for_everyone()
+                    bar.close()
+                    raise Preempted(stopping, state["step"], str(workdir))
+                if state["step"] % settings.checkpoint_every == 0:
+                    if main:
+                        save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
+                    accelerator.wait_for_everyone()
+            if main:
+                _select_epoch(accelerator.unwrap_model(model), state, select, workdir, settings.select_best)
+                if tracking is not None:
+                    last = state["history"][-1]
+                    tracking.log_epoch(last["epoch"], last["step"], last["dev"], last["selection_score"])
+            state["epoch"] += 1
+            state["group"] = 0
+            if main:
+                save_checkpoint(workdir, accelerator.unwrap_model(model), optimizer, scheduler, state)
+            accelerator.wait_for_everyone()
     bar.close()
     unwrapped = accelerator.unwrap_model(model)
     if main and settings.select_best and state["best"] is not None:
