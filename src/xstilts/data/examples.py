@@ -83,4 +83,23 @@ class RetrievalExample:
     gold: tuple[tuple[str, str], ...]
 
 
-Example = ClassificationExample | SpanExample | MultipleChoiceExample | TaggingExample | TextExample | RetrievalExample
+@dataclass(frozen=True)
+class ContrastivePair:
+    """A dual-encoder training pair: a query, the candidate it matches, and optional hard negatives (candidates it
+    does not match)."""
+
+    guid: str
+    query: RetrievalItem
+    positive: RetrievalItem
+    negatives: tuple[RetrievalItem, ...] = ()
+
+
+Example = (
+    ClassificationExample
+    | SpanExample
+    | MultipleChoiceExample
+    | TaggingExample
+    | TextExample
+    | RetrievalExample
+    | ContrastivePair
+)

@@ -59,6 +59,9 @@ class Task:
     # Retrieval: the layer XTREME's scripts embed at a given encoder depth (depth -> hidden_states index, see
     # models/pooling.py); a depth not listed scales XTREME-R's layer 14 of 24.
     retrieval_layers: ClassVar[dict[int, int]] = {}
+    # A version of what the reader derives from the files beyond reading them (generated negatives): part of the
+    # feature-cache key when set, so a changed recipe is never served the old features.
+    data_recipe: ClassVar[str | None] = None
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""

@@ -20,6 +20,7 @@ DATA_FIELDS = (
     "classifier_pooling",
     "retrieval_layer",
     "retrieval_pooling",
+    "contrastive_temperature",
 )
 
 
@@ -55,6 +56,11 @@ class TrainingSettings(BaseModel):
     retrieval_pooling: Literal["mean", "cls"] = Field(
         default="mean",
         description="retrieval pools the layer by the mean of the non-pad tokens (XTREME) or the first token",
+    )
+    contrastive_temperature: float = Field(
+        default=0.05,
+        gt=0,
+        description="dual-encoder training: InfoNCE divides cosine similarities by this (E5's and SimCSE's 0.05)",
     )
     checkpoint_every: int = Field(default=500, ge=1, description="optimizer steps between resumable checkpoints")
     group_by_length: bool = True
