@@ -73,6 +73,14 @@ def _code_tokens(source: str, docstring_line: int) -> list[str]:
     return tokens
 
 
+def _dedent(line: str, indent: int) -> str:
+    """The line without the function's indentation; a blank line stays a line (the docstring's line number counts
+    on it)."""
+    if not line.strip():
+        return "\n"
+    return line[indent:] if line[:indent].isspace() else line
+
+
 def _word_tokens(text: str) -> list[str]:
     """The docstring's first paragraph split at white space, as CodeSearchNet keeps the summary."""
     return text.strip().split("\n\n")[0].split()
@@ -98,7 +106,7 @@ def _functions(module: str, path: Path, root: Path) -> list[dict[str, Any]]:
             continue
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         indent = len(lines[start - 1]) - len(lines[start - 1].lstrip())
-        source = "".join(line[indent:] if line[:indent].isspace() else line for line in lines[start - 1 : end])
+        source = "".join(_dedent(line, indent) for line in lines[start - 1 : end])
         try:
             code_tokens = _code_tokens(source, node.body[0].lineno - start + 1)
         except (tokenize.TokenError, IndentationError, SyntaxError):

@@ -101,7 +101,8 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> HeadConfig:
             task=select.task,
             split=select.split,
             source=spec.source_for(select.task),
-            language=member.select_language or ENGLISH,
+            # a task trained on several (programming) languages selects on the first one's dev data
+            language=member.select_language or (languages[0] if task.training_languages else ENGLISH),
         )
         if task.selection_metric
         else None,

@@ -95,11 +95,15 @@ class ExperimentSpec(BaseModel):
 
     def train_languages(self, member: MixMember) -> list[str]:
         """The languages of a member's training data: its ``train_language``; for MLM, the languages in
-        ``tasks: {mlm: {languages: [...]}}``; else English."""
+        ``tasks: {mlm: {languages: [...]}}``; for a task with ``training_languages`` (CodeSearchNet's programming
+        languages), those in ``tasks: {<task>: {languages: [...]}}`` or by default the task's; else English."""
         if member.train_language:
             return [member.train_language]
         if member.task == MLM:
             return list(self.tasks.get(MLM, TaskOptions()).languages or [])
+        task = get_task(member.task)
+        if task.training_languages:  # data in several (programming) languages: those listed, else the task's own
+            return list(self.tasks.get(task.name, TaskOptions()).languages or task.training_languages)
         return [ENGLISH]
 
     def settings_for(self, task: str) -> TrainingSettings:

@@ -62,6 +62,9 @@ class Task:
     # A version of what the reader derives from the files beyond reading them (generated negatives): part of the
     # feature-cache key when set, so a changed recipe is never served the old features.
     data_recipe: ClassVar[str | None] = None
+    # A task whose training data comes in several languages of its own (CodeSearchNet's programming languages) trains
+    # on those listed in ``tasks: {<task>: {languages: [...]}}``, by default on these, and selects on the first.
+    training_languages: ClassVar[tuple[str, ...]] = ()
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""
