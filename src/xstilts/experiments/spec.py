@@ -44,11 +44,15 @@ Loc = tuple[str | int, ...]
 class RetrievalOptions(BaseModel):
     """What a retrieval target's encoder is evaluated after: the intermediate phase (or the pretrained model for
     the baseline) with no target training, as XTREME does for BUCC and Tatoeba; or after fine-tuning on SQuAD
-    v1.1, as XTREME-R does for Tatoeba."""
+    v1.1, as XTREME-R does for Tatoeba; or after the task's dual-encoder training stage (``dual_encoder``: LAReQA's on
+    SQuAD v1.1 answer sentences, Mewsli-X's on its English Wikipedia pairs), XTREME-R's recipe for those two."""
 
     model_config = ConfigDict(extra="forbid")
 
-    after: Literal["intermediate", "squad_v1"] = "intermediate"
+    after: Literal["intermediate", "squad_v1", "dual_encoder"] = Field(
+        default="intermediate",
+        description="dual_encoder: XTREME-R's recipe, the task's contrastive dual-encoder training stage first",
+    )
 
 
 class TaskOptions(BaseModel):
@@ -114,6 +118,8 @@ class ExperimentSpec(BaseModel):
     def retrieval_stages(self, task: Task) -> tuple[str, ...]:
         """The training phases a retrieval target gets before its evaluation: none, or SQuAD v1.1."""
         options = self.tasks.get(task.name, TaskOptions()).retrieval
+        if options is not None and options.after == "dual_encoder" and task.dual_encoder_stage:
+            return (task.dual_encoder_stage,)
         return ("squad_v1",) if options is not None and options.after == "squad_v1" else ()
 
     def source_for(self, task: str) -> DataSource:
@@ -158,6 +164,11 @@ def _check(spec: ExperimentSpec) -> None:
         task = known(name, ("tasks", name))
         if options.retrieval is not None and task.kind is not RETRIEVAL:
             raise _SpecProblem(("tasks", name, "retrieval"), f"{name!r} is not a retrieval task")
+        if options.retrieval is not None and options.retrieval.after == "dual_encoder" and not task.dual_encoder_stage:
+            raise _SpecProblem(
+                ("tasks", name, "retrieval", "after"),
+                f"{name!r} has no dual-encoder training recipe (LAReQA and Mewsli-X have XTREME-R's)",
+            )
         for k, language in enumerate(options.languages or []):
             if language not in task.languages:
                 raise _SpecProblem(

@@ -65,6 +65,8 @@ class Task:
     # A task whose training data comes in several languages of its own (CodeSearchNet's programming languages) trains
     # on those listed in ``tasks: {<task>: {languages: [...]}}``, by default on these, and selects on the first.
     training_languages: ClassVar[tuple[str, ...]] = ()
+    # A retrieval target's dual-encoder training task (``retrieval: {after: dual_encoder}``): XTREME-R's recipe.
+    dual_encoder_stage: ClassVar[str | None] = None
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""
