@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis import dimensions, figures, scores
+from xstilts.analysis import dimensions, domains, figures, scores
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
@@ -82,6 +82,7 @@ def write_report(run_dir: Path) -> Path:
         _seeds(page, table)
         _seeds_per_language(page, table)
         _dimensions(page, table, phases)
+        _domains(page, table, phases)
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>xstilts report: {html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>"
@@ -442,3 +443,12 @@ def _dimensions(page: _Page, table: scores.Scores, phases: list[dict[str, Any]])
                 }
                 title = f"{task}: Δ against {dim}"
                 page.figure(figures.curves(series, dim, title), f"dim-{dim}-{task}", title)
+
+
+def _domains(page: _Page, table: scores.Scores, phases: list[dict[str, Any]]) -> None:
+    """Code vs natural-language intermediates (``analysis.domains``), when the run has both."""
+    tables = domains.domain_tables(table, phases)
+    if tables:
+        page.heading("Code vs natural-language intermediate tasks")
+        for domain_table in tables:
+            page.table(domain_table)

@@ -32,6 +32,7 @@ _HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 class AdvTest(Task):
     name = "advtest"
     kind = DUAL_ENCODER
+    domain = "code"
     roles = (Role.INTERMEDIATE, Role.TARGET)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",), "test": ("en",)}

@@ -67,6 +67,8 @@ class Task:
     training_languages: ClassVar[tuple[str, ...]] = ()
     # A retrieval target's dual-encoder training task (``retrieval: {after: dual_encoder}``): XTREME-R's recipe.
     dual_encoder_stage: ClassVar[str | None] = None
+    # What the task's data is about, for the report's grouping of intermediate variants: "natural language" or "code".
+    domain: ClassVar[str] = "natural language"
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""

@@ -34,6 +34,7 @@ def hub_pairs(dataset: str, revision: str | None, split: Split) -> list[CosqaPai
 class CoSQA(Task):
     name = "cosqa"
     kind = CLASSIFICATION
+    domain = "code"
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",)}

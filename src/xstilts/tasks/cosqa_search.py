@@ -37,6 +37,7 @@ def matching_pairs(pairs: list[CosqaPair]) -> list[ContrastivePair]:
 class CoSQASearch(Task):
     name = "cosqa_search"
     kind = DUAL_ENCODER
+    domain = "code"
     roles = (Role.INTERMEDIATE, Role.TARGET)
     languages = ("en",)
     splits = {"train": ("en",), "dev": ("en",), "test": ("en",)}

@@ -59,6 +59,7 @@ def local_functions(root: Path, language: str, split: Split) -> list[CodeFunctio
 class CodeSearchNetPair(Task):
     name = "csn_pair"
     kind = CLASSIFICATION
+    domain = "code"
     roles = (Role.INTERMEDIATE,)
     languages = PROGRAMMING_LANGUAGES
     splits = {split: PROGRAMMING_LANGUAGES for split in ("train", "dev", "test")}

@@ -41,6 +41,7 @@ def read_devign_jsonl(path: Path) -> list[ClassificationExample]:
 class Devign(Task):
     name = "devign"
     kind = CLASSIFICATION
+    domain = "code"
     roles = (Role.INTERMEDIATE,)
     languages = ("en",)  # the code is C; "en" is the benchmarks' name for the English-side training data
     splits = {"train": ("en",), "dev": ("en",), "test": ("en",)}

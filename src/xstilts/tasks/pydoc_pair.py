@@ -38,6 +38,7 @@ class StdlibCorpusTask(Task):
     hub_dataset = "(built from the running Python's standard library)"
     local_layout = PYDOC_LAYOUT
     default_source = DataSource(source="local", path=STDLIB)
+    domain = "code"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         raise XstiltsError(f"task {self.name!r} is built from the standard library, not read from the hub")
