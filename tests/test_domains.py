@@ -56,3 +56,25 @@ def test_no_table_without_both_domains() -> None:
     assert [t.name for t in tables] == ["code-vs-nl", "code-vs-nl-languages"]
     languages = {(r[0], r[1]): r for r in tables[1].rows}
     assert languages[("xnli", "de")][2] == pytest.approx(-1.0)  # csn_pair: 69 − 70 in both seeds
+
+
+@pytest.mark.slow
+def test_a_tiny_code_vs_nl_run_reports_the_margin_table(tiny_model, tmp_path) -> None:
+    """The demo's shape on the tiny model: baseline, an NL and a code intermediate, the demo NLI target."""
+    from typer.testing import CliRunner
+
+    from xstilts.cli import app
+
+    spec = tmp_path / "e.yaml"
+    spec.write_text(
+        f"name: cv\nmodel: {tiny_model}\nintermediate: [none, demo_para, pydoc_pair]\ntarget: [demo_nli]\n"
+        "training: {lr: 1.0e-3, batch_size: 16, max_length: 32, epochs: 1, eval_batch_size: 64,"
+        " max_train_examples: 32, max_eval_examples: 16}\n"
+        "tasks: {demo_nli: {languages: [en, de]}}\n"
+    )
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "run" / "report" / "index.html").read_text()
+    assert "Code vs natural-language intermediate tasks" in page
+    assert "Margin of code over natural-language intermediates" in page
+    assert (tmp_path / "run" / "report" / "tables" / "code-vs-nl.csv").exists()
