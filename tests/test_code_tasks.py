@@ -238,3 +238,30 @@ def test_pydoc_corpus_skips_what_the_issue_excludes(tmp_path: Path) -> None:
     assert [(r["path"], r["func_name"]) for r in records] == [("keep/mod.py", "keep.mod.f")]
     assert records[0]["code_tokens"][:6] == ["def", "f", "(", "x", ")", ":"]
     assert '"""Add one to x please."""' not in records[0]["code_tokens"]
+
+
+def test_advtest_probes_an_encoder_without_training_it(tiny_model: Path, tmp_path: Path) -> None:
+    """``retrieval: {after: intermediate}`` makes a dual-encoder target an evaluation-only probe: no training
+    phase, the (here pretrained) encoder's pooled layer, the task's own full-pool MRR and prediction file."""
+    from typer.testing import CliRunner
+
+    from xstilts.cli import app
+
+    _write_jsonl(tmp_path / "data" / "test.jsonl", [_csn_record(i, idx=i) for i in range(6)])
+    spec = tmp_path / "e.yaml"
+    spec.write_text(
+        f"name: probe\nmodel: {tiny_model}\nintermediate: [none]\ntarget: [advtest]\n"
+        f"tasks: {{advtest: {{data: {{source: local, path: {tmp_path / 'data'}}},"
+        " retrieval: {after: intermediate}}}\n"
+    )
+    (phase,) = build_plan(load_spec(spec))
+    assert phase.kind == "evaluate" and phase.parent is None
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    record = json.loads((run / "phases" / phase.id / "languages" / "en.json").read_text())
+    assert 100 / 6 <= record["scores"]["mrr"] <= 100 and record["retrieval"]["layer"] == 1  # round(14/24 x 2)
+    rankings = json.loads((run / "phases" / phase.id / "predictions" / "advtest" / "test-en.json").read_text())
+    assert (
+        set(rankings) == {f"https://example.org/{i}" for i in range(6)} and len(rankings["https://example.org/0"]) == 6
+    )

@@ -44,7 +44,7 @@ from xstilts.data.features import Features
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.predict import forward_batches
 from xstilts.evaluation.scoring import LanguageData, Outcome
-from xstilts.kinds.dual_encoder import DUAL_ENCODER
+from xstilts.kinds.dual_encoder import DUAL_ENCODER, rank_set
 from xstilts.kinds.retrieval import CANDIDATES, QUERIES, RETRIEVAL, side_rows
 from xstilts.metrics.bucc import (
     best_threshold,
@@ -53,6 +53,7 @@ from xstilts.metrics.bucc import (
     candidates_from_sentences,
     sentence_ids,
 )
+from xstilts.metrics.ranking import RANKING_METRICS
 from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
 from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
@@ -319,12 +320,27 @@ def entity_linking(sets: Sets, split: Split) -> Outcome:
     return Outcome({f"map@{TOP_K}": scores[f"mrr@{TOP_K}"]}, "json", json.dumps(rankings, indent=1) + "\n")
 
 
+def dual_encoder_probe(metric: str) -> Callable[[Sets, Split], Outcome]:
+    """A dual-encoder task's own decoding and metric (``kinds.dual_encoder``, ``metrics.ranking``) on embeddings
+    of an encoder that was not trained for it: the probe of an intermediate (or pretrained) encoder."""
+
+    def protocol(sets: Sets, split: Split) -> Outcome:
+        embedded = sets(split)
+        example = embedded.example
+        predictions = {example.guid: rank_set(example, embedded.queries(), embedded.candidates())}
+        scores = RANKING_METRICS[metric]([example], predictions)
+        return Outcome(scores, DUAL_ENCODER.prediction_extension, DUAL_ENCODER.render([example], predictions))
+
+    return protocol
+
+
 # task.metric -> protocol(sets, split)
 PROTOCOLS: dict[str, Callable[[Sets, Split], Outcome]] = {
     "tatoeba_accuracy": tatoeba,
     "bucc_f1": bucc,
     "map@20": ranked,
     "mewslix_map20": entity_linking,
+    **{metric: dual_encoder_probe(metric) for metric in RANKING_METRICS},
 }
 
 

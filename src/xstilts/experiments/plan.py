@@ -159,6 +159,8 @@ def _target_stages(spec: ExperimentSpec, task: Task) -> tuple[str, ...]:
     (``RetrievalOptions``): its evaluation reads the intermediate artefact, or the pretrained model."""
     if task.kind is RETRIEVAL:
         return spec.retrieval_stages(task)
+    if spec.probes(task):  # a dual-encoder target probing the intermediate encoder: no training of its own
+        return ()
     return (*task.earlier_stages, task.name)
 
 

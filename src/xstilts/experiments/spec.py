@@ -31,6 +31,7 @@ from xstilts.experiments.variants import (
     expand,
     training_source,
 )
+from xstilts.kinds.dual_encoder import DUAL_ENCODER
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
 from xstilts.tasks.base import Role, Task
@@ -63,7 +64,9 @@ class TaskOptions(BaseModel):
     data: DataSource | None = Field(default=None, description="default: the task's own (the hub, or embedded data)")
     training: dict[str, Any] = Field(default_factory=dict)
     languages: list[str] | None = None
-    retrieval: RetrievalOptions | None = Field(default=None, description="retrieval targets only")
+    retrieval: RetrievalOptions | None = Field(
+        default=None, description="retrieval targets, and dual-encoder targets (after: intermediate: probe only)"
+    )
 
 
 class ExperimentSpec(BaseModel):
@@ -122,6 +125,12 @@ class ExperimentSpec(BaseModel):
             return (task.dual_encoder_stage,)
         return ("squad_v1",) if options is not None and options.after == "squad_v1" else ()
 
+    def probes(self, task: Task) -> bool:
+        """A dual-encoder target evaluated without training of its own (``retrieval: {after: intermediate}``): an
+        evaluation-only probe of the intermediate encoder (or of the pretrained model for the baseline)."""
+        options = self.tasks.get(task.name, TaskOptions()).retrieval
+        return task.kind is DUAL_ENCODER and options is not None and options.after == "intermediate"
+
     def source_for(self, task: str) -> DataSource:
         return self.tasks.get(task, TaskOptions()).data or get_task(task).default_source
 
@@ -162,8 +171,12 @@ def _check(spec: ExperimentSpec) -> None:
         raise _SpecProblem(("seeds",), "a seed is listed twice")
     for name, options in spec.tasks.items():
         task = known(name, ("tasks", name))
-        if options.retrieval is not None and task.kind is not RETRIEVAL:
+        if options.retrieval is not None and task.kind not in (RETRIEVAL, DUAL_ENCODER):
             raise _SpecProblem(("tasks", name, "retrieval"), f"{name!r} is not a retrieval task")
+        if options.retrieval is not None and task.kind is DUAL_ENCODER and options.retrieval.after == "squad_v1":
+            raise _SpecProblem(
+                ("tasks", name, "retrieval", "after"), f"{name!r} is trained as a dual encoder or probed (intermediate)"
+            )
         if options.retrieval is not None and options.retrieval.after == "dual_encoder" and not task.dual_encoder_stage:
             raise _SpecProblem(
                 ("tasks", name, "retrieval", "after"),

@@ -53,3 +53,11 @@ def ranked_mewslix_map20(examples: Sequence[RetrievalExample], predictions: Mapp
     rows = _queries(examples, predictions)
     scores = mean_reciprocal_rank([r["ranking"] for _, r, _ in rows], [g for _, _, g in rows], TOP_K)
     return {f"map@{TOP_K}": scores[f"mrr@{TOP_K}"]}
+
+
+# metric name -> scorer of ranked sets, as tasks name them (``Task.metric``)
+RANKING_METRICS = {
+    "code_search_mrr": code_search_mrr,
+    "ranked_map@20": ranked_map20,
+    "ranked_mewslix_map20": ranked_mewslix_map20,
+}
