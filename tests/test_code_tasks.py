@@ -84,7 +84,7 @@ def test_stdlib_corpus_has_the_codesearchnet_structure(stdlib_dir: Path) -> None
 
 @pytest.mark.slow  # parses the standard library once (about 10 s of CPU)
 def test_stdlib_corpus_is_found_again_without_parsing(stdlib_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pydoc_corpus.stdlib_corpus.cache_clear()
+    pydoc_corpus._stdlib_corpus.cache_clear()
     monkeypatch.setattr(pydoc_corpus, "stdlib_records", lambda root=None: pytest.fail("parsed the library again"))
     assert pydoc_corpus.stdlib_corpus(stdlib_dir.parent) == stdlib_dir
 

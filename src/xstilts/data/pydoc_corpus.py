@@ -156,12 +156,16 @@ def _library_stamp(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-@functools.cache
 def stdlib_corpus(cache_root: Path | None = None) -> Path:
     """The corpus directory of the running Python (built on first use): ``<root>/py<version>-<hash>/``, holding
-    ``python/{train,valid,test}.jsonl``. A pointer file keyed by the library's files' stamp finds it again
-    without parsing the library."""
-    root, cache = Path(sysconfig.get_paths()["stdlib"]), cache_root or _cache_root()
+    ``python/{train,valid,test}.jsonl``, under ``cache_root`` (default ``$XSTILTS_CACHE/pydoc``). A pointer file
+    keyed by the library's files' stamp finds it again without parsing the library."""
+    return _stdlib_corpus(cache_root or _cache_root())
+
+
+@functools.cache
+def _stdlib_corpus(cache: Path) -> Path:
+    root = Path(sysconfig.get_paths()["stdlib"])
     pointer = cache / f"py{platform.python_version()}-{_library_stamp(root)}.path"
     if pointer.exists():
         directory = cache / pointer.read_text().strip()
