@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from tests.adapter_builders import write_language_adapter
 from tests.conftest import experiment_yaml
+from xstilts.artefacts import PhaseDir
 from xstilts.cli import app
 from xstilts.data.batching import collate
 from xstilts.data.sources import DataSource
-from xstilts.evaluation.phase import LANGUAGE_ADAPTERS_JSON
 from xstilts.experiments.plan import phase_id
 from xstilts.experiments.run import feature_cache
 from xstilts.models.adapters import AdapterModel, load_phase_model, merged_encoder
@@ -227,7 +227,7 @@ def test_artefacts_reload_to_identical_logits(arms: tuple[Path, dict[str, Any]],
     for directory, record in _phases(run_dir):
         if record["role"] != "target":
             continue
-        fresh, tokenizer = load_phase_model(directory, trust_remote_code=False)
+        fresh, tokenizer = load_phase_model(PhaseDir(directory), trust_remote_code=False)
         assert isinstance(fresh, AdapterModel)
         batch = _xnli_batch(tokenizer, data_root, "en")
         assert torch.equal(_logits(fresh, batch), _logits(captured[record["id"]], batch)), record["dims"]
@@ -239,9 +239,9 @@ def test_madx_evaluates_with_each_languages_adapter_or_the_source_one(
     run_dir, _ = arms
     for variant in ("baseline", "mnli+squad_v1"):
         directory, _ = _phase(run_dir, "evaluate", "madx", variant)
-        assert json.loads((directory / LANGUAGE_ADAPTERS_JSON).read_text()) == {"de": "de", "en": "en", "sw": "en"}
+        assert json.loads((directory / "language_adapters.json").read_text()) == {"de": "de", "en": "en", "sw": "en"}
     target, _ = _phase(run_dir, "target", "madx", "mnli+squad_v1")
-    model, tokenizer = load_phase_model(target, trust_remote_code=False)
+    model, tokenizer = load_phase_model(PhaseDir(target), trust_remote_code=False)
     batch = _xnli_batch(tokenizer, data_root, "de")
     assert model.use_language("de") == "de"
     own = _logits(model, batch)
@@ -262,8 +262,8 @@ def test_lora_merge_then_full_fine_tuning(
     model = captured[target_record["id"]]
     assert _trainable(model) == {name for name, _ in model.named_parameters()}
     # The merged encoder computes what base + LoRA computed.
-    with_lora, tokenizer = load_phase_model(parent, trust_remote_code=False)
-    merged, _ = merged_encoder(parent, trust_remote_code=False)
+    with_lora, tokenizer = load_phase_model(PhaseDir(parent), trust_remote_code=False)
+    merged, _ = merged_encoder(PhaseDir(parent), trust_remote_code=False)
     batch = _xnli_batch(tokenizer, data_root, "en")
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask")}
     with_lora.eval(), merged.eval()

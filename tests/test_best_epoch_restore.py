@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from tests.builders import write_xnli_official
 from tests.conftest import experiment_yaml
+from xstilts.artefacts import PhaseDir
 from xstilts.cli import app
 from xstilts.models.adapters import load_phase_model
 from xstilts.tasks.registry import get_task
@@ -68,7 +69,7 @@ def test_saved_and_evaluated_model_is_the_best_dev_epochs(
     assert train["training"]["best"]["epoch"] == 1  # selection kept epoch 1 of 3
     assert history[0] != history[-1], history  # the first and last epochs are told apart by their accuracy too
 
-    saved, _ = load_phase_model(tmp_path / "run" / "phases" / train["id"], trust_remote_code=False)
+    saved, _ = load_phase_model(PhaseDir.of(tmp_path / "run", train["id"]), trust_remote_code=False)
     state = saved.state_dict()
     best, last = scored_weights[0], scored_weights[-1]
     assert state.keys() == best.keys()

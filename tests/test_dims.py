@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.builders import evaluation_record
 from xstilts.analysis.report import write_report
-from xstilts.artefacts import PHASE_JSON, atomic_write_json, mark_done
+from xstilts.artefacts import PHASE_JSON, PhaseDir, atomic_write_json
 from xstilts.experiments.store import ResultsStore, rebuild
 
 
@@ -40,7 +40,7 @@ def test_rebuild_restores_dims_from_phase_directories(tmp_path: Path) -> None:
     directory = tmp_path / "phases" / "p1"
     directory.mkdir(parents=True)
     atomic_write_json(directory / PHASE_JSON, _record("p1", "xnli@de", 1, {"en": 1.0}, {"source_language": "de"}))
-    mark_done(directory)
+    PhaseDir(directory).mark_done()
     assert rebuild(tmp_path).phases()[0]["dims"] == {"source_language": "de"}
 
 

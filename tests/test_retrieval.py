@@ -29,6 +29,7 @@ from tests.retrieval_files import (
     write_tatoeba,
     write_xquad_r,
 )
+from xstilts.artefacts import PhaseDir
 from xstilts.cli import app
 from xstilts.data.batching import collate
 from xstilts.data.examples import RetrievalExample, RetrievalItem
@@ -55,7 +56,6 @@ from xstilts.evaluation.retrieval import (
 from xstilts.experiments.plan import build_plan
 from xstilts.experiments.spec import load_spec
 from xstilts.kinds.retrieval import CANDIDATES, QUERIES, RETRIEVAL, Retrieval, featurize_retrieval, side_rows
-from xstilts.models.adapters import SETUP_JSON
 from xstilts.models.encoder import load_encoder
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.pooling import default_layer, pool, resolve_layer
@@ -64,6 +64,7 @@ from xstilts.tasks.lareqa import LAREQA_LANGUAGES
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.tatoeba import TATOEBA_CODES
 
+CPU = torch.device("cpu")
 T = TypeVar("T")
 
 # --- pooling ------------------------------------------------------------------------------------------------------
@@ -605,20 +606,22 @@ def test_a_second_evaluation_of_the_same_sets_featurizes_nothing(
     }
     cache = FeatureCache(tmp_path / "features")
     first = {
-        name: run_eval_phase(c, tmp_path / "a" / name, None, cache, torch.device("cpu")) for name, c in configs.items()
+        name: run_eval_phase(c, PhaseDir(tmp_path / "a" / name), None, cache, torch.device("cpu"))
+        for name, c in configs.items()
     }
     # every set once, BUCC's dev set (its threshold) through the same path as the evaluated test set
     assert featurized == [("tatoeba-de",), ("tatoeba-fr",), ("bucc2018-dev-de",), ("bucc2018-test-de",)]
     featurized.clear()
     again = {
-        name: run_eval_phase(c, tmp_path / "b" / name, None, cache, torch.device("cpu")) for name, c in configs.items()
+        name: run_eval_phase(c, PhaseDir(tmp_path / "b" / name), None, cache, torch.device("cpu"))
+        for name, c in configs.items()
     }
     assert featurized == [] and again == first
     assert _phase_files(tmp_path / "a") == _phase_files(tmp_path / "b")
     assert first["bucc2018"][0]["retrieval"]["threshold_split"] == "dev"
     tatoeba = configs["tatoeba"]
     other = tatoeba.model_copy(update={"data": tatoeba.data | {"max_length": 8}})  # other features
-    run_eval_phase(other, tmp_path / "c", None, cache, torch.device("cpu"))
+    run_eval_phase(other, PhaseDir(tmp_path / "c"), None, cache, torch.device("cpu"))
     assert featurized == [("tatoeba-de",), ("tatoeba-fr",)]
 
 
@@ -637,7 +640,9 @@ def test_lareqas_shared_pool_is_embedded_once_per_phase(
 
     monkeypatch.setattr(retrieval, "forward_batches", counted)
     config = _retrieval_config("lareqa", tiny_model, root, ["de", "en"])
-    rows = run_eval_phase(config, tmp_path / "phase", None, FeatureCache(tmp_path / "features"), torch.device("cpu"))
+    rows = run_eval_phase(
+        config, PhaseDir(tmp_path / "phase"), None, FeatureCache(tmp_path / "features"), torch.device("cpu")
+    )
     assert [(r["language"], r["metric"]) for r in rows] == [("de", "map@20"), ("en", "map@20")]
     [de], [en] = (get_task("lareqa").read("test", language, _local(root)) for language in ("de", "en"))
     assert de.candidates == en.candidates
@@ -657,7 +662,7 @@ def test_retrieval_evaluation_resumes_a_partial_run_directory(tiny_model: Path, 
     settings = {"layer": 1, "num_layers": 2, "pooling": "mean"}
     (phase / "languages").mkdir(parents=True)
     (phase / "languages" / "de.json").write_text(json.dumps({"scores": {"accuracy": 12.5}, "retrieval": settings}))
-    rows = run_eval_phase(config, phase, None, FeatureCache(tmp_path / "features"), torch.device("cpu"))
+    rows = run_eval_phase(config, PhaseDir(phase), None, FeatureCache(tmp_path / "features"), torch.device("cpu"))
     assert [(r["language"], r["metric"], r["retrieval"]) for r in rows] == [
         ("de", "accuracy", settings),
         ("fr", "accuracy", settings),
@@ -671,10 +676,16 @@ def test_retrieval_evaluation_resumes_a_partial_run_directory(tiny_model: Path, 
 def test_retrieval_of_an_adapter_artefact_is_refused_before_loading(tmp_path: Path) -> None:
     parent = tmp_path / "parent"
     parent.mkdir()
-    (parent / SETUP_JSON).write_text("{}")
+    (parent / "adapter_setup.json").write_text("{}")
     config = _retrieval_config("tatoeba", tmp_path / "no-model", tmp_path, ["de"])
     with pytest.raises(XstiltsError, match="'tatoeba': retrieval evaluation of an adapter artefact is not supported"):
-        run_eval_phase(config, tmp_path / "phase", parent, FeatureCache(tmp_path / "features"), torch.device("cpu"))
+        run_eval_phase(
+            config,
+            PhaseDir(tmp_path / "phase"),
+            PhaseDir(parent),
+            FeatureCache(tmp_path / "features"),
+            torch.device("cpu"),
+        )
 
 
 # --- the plan and a run ----------------------------------------------------------------------------------------------

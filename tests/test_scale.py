@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.builders import stub_phase
 from tests.conftest import experiment_yaml
-from xstilts.artefacts import atomic_write_json, mark_done
+from xstilts.artefacts import PhaseDir, atomic_write_json
 from xstilts.cli import app
 from xstilts.errors import ConfigError
 from xstilts.experiments.plan import build_plan, phase_id
@@ -153,7 +153,7 @@ def test_run_phase_command_checks_the_plan_and_the_parent(tmp_path: Path) -> Non
     assert unknown.exit_code == 2 and "no phase 'zz'" in unknown.output
     orphan = runner.invoke(app, ["run-phase", str(tmp_path), "a1"])
     assert orphan.exit_code == 2 and "its parent phase a has not finished" in orphan.output
-    mark_done(tmp_path / "phases" / "a1")
+    PhaseDir.of(tmp_path, "a1").mark_done()
     done = runner.invoke(app, ["run-phase", str(tmp_path), "a1"])
     assert done.exit_code == 0 and "(a1): done, skipped" in done.output
     assert "run-phase" not in runner.invoke(app, ["--help"]).output  # internal: the executors launch it

@@ -9,7 +9,7 @@ import pytest
 
 from tests.builders import evaluation_record
 from xstilts.analysis.deltas import delta_rows, variant_order
-from xstilts.artefacts import atomic_write_json, mark_done
+from xstilts.artefacts import PhaseDir, atomic_write_json
 from xstilts.experiments.store import ResultsStore, rebuild
 
 
@@ -40,7 +40,7 @@ def test_rebuild_from_phase_directories(tmp_path: Path) -> None:
         directory = tmp_path / "phases" / name
         atomic_write_json(directory / "phase.json", evaluation_record(name, variant, 1, {"en": 50.0}))
         if name != "c":  # c never finished: not indexed
-            mark_done(directory)
+            PhaseDir(directory).mark_done()
     store = rebuild(tmp_path)
     assert sorted(r["phase"] for r in store.metrics()) == ["a", "b"]
 

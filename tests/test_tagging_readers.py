@@ -13,6 +13,7 @@ from xstilts.benchmarks import TASK_LANGUAGES
 from xstilts.data.conll import read_conllu, read_panx_raw, read_tagging_tsv
 from xstilts.data.sources import DataSource
 from xstilts.errors import DataFormatError, XstiltsError
+from xstilts.tasks.base import SplitRef
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.udpos import HUB_NAMES, UPOS_TAGS
 
@@ -27,7 +28,9 @@ def test_languages_are_xtreme_r_lists():
     assert len(udpos.languages) == 38 and udpos.languages == TASK_LANGUAGES["xtreme-r"]["udpos"]
     assert len(panx.languages) == 48 and panx.languages == TASK_LANGUAGES["xtreme-r"]["panx"]
     assert {"lt", "pl", "uk", "wo", "ro"} <= set(udpos.languages) - set(TASK_LANGUAGES["xtreme"]["udpos"])
-    assert set(udpos.splits["test"]) == set(udpos.languages) and udpos.splits["train"] == ("en",)
+    assert set(udpos.splits["test"]) == set(udpos.languages) and udpos.train_from == SplitRef("udpos", "train")
+    # every language with a train treebank can be an intermediate source; th, tl, yo have test treebanks only
+    assert set(udpos.splits["train"]) == set(udpos.languages) - {"th", "tl", "yo"}
     assert {"kk", "th", "tl", "yo"}.isdisjoint(udpos.splits["dev"])
     assert set(HUB_NAMES) == set(TASK_LANGUAGES["xtreme"]["udpos"])
     assert udpos.labels == UPOS_TAGS and len(UPOS_TAGS) == 17

@@ -87,11 +87,12 @@ def _run_and_report(spec: Any, run_dir: Path) -> None:
 def _require_store(run_dir: Path) -> None:
     """A run directory has a results store; one copied without it (or from a cluster, where jobs write only
     their phase directories) gets it rebuilt from the phases' own records."""
+    from xstilts.artefacts import PhaseDir
     from xstilts.experiments.store import STORE_NAME, rebuild
 
     if (run_dir / STORE_NAME).exists():
         return
-    if not any((run_dir / "phases").glob("*/phase.json")):
+    if not any(directory.record_path.exists() for directory in PhaseDir.all_in(run_dir)):
         raise XstiltsError(f"{run_dir} holds no results store ({STORE_NAME}) and no phases; is it a run directory?")
     rebuild(run_dir)
     errors.print(f"rebuilt {run_dir / STORE_NAME} from the phase directories", highlight=False)

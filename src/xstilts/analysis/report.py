@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis import dimensions, domains, figures, scores
+from xstilts.analysis import dimensions, domains, figures, scores, source_languages
 from xstilts.analysis.deltas import delta_rows
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
@@ -83,6 +83,7 @@ def write_report(run_dir: Path) -> Path:
         _seeds_per_language(page, table)
         _dimensions(page, table, phases)
         _domains(page, table, phases)
+        _source_language_comparison(page, table, dimensions.variant_dims(phases))
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>xstilts report: {html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>"
@@ -443,6 +444,92 @@ def _dimensions(page: _Page, table: scores.Scores, phases: list[dict[str, Any]])
                 }
                 title = f"{task}: Δ against {dim}"
                 page.figure(figures.curves(series, dim, title), f"dim-{dim}-{task}", title)
+
+
+def _source_language_comparison(page: _Page, table: scores.Scores, dims: dict[str, dict[str, str]]) -> None:
+    """Each non-English source against English as the source, per target task and evaluation language, with the
+    URIEL distance between source and evaluation language: shown whenever the run has two or more sources."""
+    if len(source_languages.source_languages(dims)) < 2:
+        return
+    page.heading("Source languages: each source against English intermediate training")
+    cells = source_languages.comparisons(table, dims)
+    if not cells:
+        page.note(
+            "The run has several source languages, but no non-English variant has an English-source counterpart"
+            " (the same tasks without @language) evaluated with a common seed, so there is nothing to pair."
+        )
+        return
+    rows = [
+        [
+            c.task,
+            c.language,
+            c.variant,
+            c.source,
+            c.data,
+            c.seeds,
+            c.delta,
+            *(c.ci if c.ci is not None else (None, None)),
+            c.p_value,
+            c.p_holm,
+            c.distance,
+            c.english_distance,
+            "in-language (not zero-shot)" if c.in_language else "zero-shot",
+        ]
+        for c in cells
+    ]
+    notes = [
+        "Δ = variant − its English-source counterpart, same seed, mean over seeds; CI: 95% bootstrap over seeds;"
+        " p: paired sign-flip test over seeds, Holm-corrected over all rows.",
+        "Distance: URIEL syntactic distance (lang2vec vectors, cosine) between the source and the evaluation"
+        " language; the last distance column is English's, for reference.",
+    ]
+    mixed = sorted({c.variant for c in cells if c.mixes_provenance})
+    if mixed:
+        notes.append(
+            "Mixes human and translated data: " + ", ".join(mixed) + " train on machine-translated data, compared"
+            " with English human-written data; their Δ includes the effect of translation."
+        )
+    in_language = sorted({f"{c.variant} on {c.task}/{c.language}" for c in cells if c.in_language})
+    if in_language:
+        notes.append("Not zero-shot (source = evaluation language): " + ", ".join(in_language) + ".")
+    page.table(
+        ReportTable(
+            "source-languages",
+            "Δ of each source language against English as the source, per target and evaluation language",
+            [
+                "task",
+                "language",
+                "variant",
+                "source",
+                "data",
+                "seeds",
+                "Δ vs en",
+                "CI low",
+                "CI high",
+                "p",
+                "p (Holm)",
+                "distance (source, language)",
+                "distance (en, language)",
+                "transfer",
+            ],
+            rows,
+            digits=3,
+            notes=notes,
+        )
+    )
+    points = [
+        (c.distance, c.delta, f"{c.task}:{c.source}→{c.language}" + ("*" if c.mixes_provenance else ""))
+        for c in cells
+        if c.distance is not None
+    ]
+    if len(points) >= 2:
+        stats = spearman_ci([p[0] for p in points], [p[1] for p in points])
+        rho = "n/a" if stats["rho"] is None else f"{stats['rho']:+.2f}"
+        title = "Δ vs English source against URIEL syntactic distance (source, evaluation language)"
+        annotation = f"Spearman ρ = {rho} (n = {stats['n']}); * machine-translated source data"
+        page.figure(
+            figures.delta_scatter(points, "URIEL syntactic distance", title, annotation), "source-languages", title
+        )
 
 
 def _domains(page: _Page, table: scores.Scores, phases: list[dict[str, Any]]) -> None:

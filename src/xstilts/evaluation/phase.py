@@ -12,17 +12,16 @@ metric row.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from xstilts.artefacts import atomic_write_json, atomic_write_text, read_json
+from xstilts.artefacts import PhaseDir, atomic_write_json, atomic_write_text, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval import retrieval_evaluation
-from xstilts.evaluation.scoring import HeadScorer, LanguageData, Outcome
+from xstilts.evaluation.scoring import HeadScorer, LanguageData
 from xstilts.kinds.dual_encoder import DUAL_ENCODER
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
@@ -31,11 +30,9 @@ from xstilts.phase_config import EvalPhaseConfig
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
 
-LANGUAGE_ADAPTERS_JSON = "language_adapters.json"
-
 
 def run_eval_phase(
-    config: EvalPhaseConfig, phase_dir: Path, parent_dir: Path | None, cache: FeatureCache, device: Any
+    config: EvalPhaseConfig, phase_dir: PhaseDir, parent_dir: PhaseDir | None, cache: FeatureCache, device: Any
 ) -> list[dict[str, Any]]:
     """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
     task = get_task(config.task)
@@ -45,11 +42,13 @@ def run_eval_phase(
     model.to(device)
     metrics: list[dict[str, Any]] = []
     for language in tqdm(config.languages, desc=f"evaluate {task.name}", unit="lang", leave=False):
-        done = phase_dir / "languages" / f"{language}.json"
+        done = phase_dir.language_record(language)
         if not done.exists():
             _record_language_adapter(phase_dir, language, use_language(model, language))
             outcome = scorer(LanguageData(task, language, source, scorer.labels, tokenizer, data, cache), split)
-            _write_predictions(phase_dir / "predictions" / task.name, split, language, outcome)
+            atomic_write_text(
+                phase_dir.prediction_file(task.name, split, language, outcome.extension), outcome.predictions
+            )
             atomic_write_json(
                 done, {"scores": outcome.scores, **outcome.details} if outcome.details else outcome.scores
             )
@@ -57,18 +56,18 @@ def run_eval_phase(
     return metrics
 
 
-def _by_embeddings(task: Task, parent_dir: Path | None) -> bool:
+def _by_embeddings(task: Task, parent_dir: PhaseDir | None) -> bool:
     """Retrieval, and a dual-encoder task whose parent has no head for it (a probe of the intermediate encoder or
     of the pretrained model), are scored by embeddings of the parent's encoder (``evaluation.retrieval``)."""
     if task.kind is RETRIEVAL:
         return True
     if task.kind is not DUAL_ENCODER:
         return False
-    return parent_dir is None or task.name not in read_json(parent_dir / "heads.json")
+    return parent_dir is None or task.name not in read_json(parent_dir.heads_json)
 
 
 def _head_evaluation(
-    config: EvalPhaseConfig, task: Task, parent_dir: Path | None, device: torch.device
+    config: EvalPhaseConfig, task: Task, parent_dir: PhaseDir | None, device: torch.device
 ) -> tuple[MultiTaskModel, Any, HeadScorer]:
     """(model, tokenizer, scorer): the parent phase's model with its heads; the task's head scores."""
     if parent_dir is None:
@@ -90,16 +89,11 @@ def _metric_rows(task: str, language: str, split: str, record: dict[str, Any]) -
     ]
 
 
-def _record_language_adapter(phase_dir: Path, language: str, used: str | None) -> None:
+def _record_language_adapter(phase_dir: PhaseDir, language: str, used: str | None) -> None:
     """MAD-X: which language's adapter evaluated ``language`` (its own, or the source language's as fallback),
     in ``language_adapters.json``; nothing for models without language adapters."""
     if used is None:
         return
-    path = phase_dir / LANGUAGE_ADAPTERS_JSON
+    path = phase_dir.language_adapters
     record = read_json(path) if path.exists() else {}
     atomic_write_json(path, {**record, language: used})
-
-
-def _write_predictions(directory: Path, split: str, language: str, outcome: Outcome) -> None:
-    """XTREME's submission layout, ``<task>/<split>-<lang>.<ext>``, in the kind's (or the protocol's) format."""
-    atomic_write_text(directory / f"{split}-{language}.{outcome.extension}", outcome.predictions)

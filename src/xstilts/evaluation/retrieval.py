@@ -31,13 +31,12 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from xstilts.artefacts import read_json
+from xstilts.artefacts import PhaseDir, read_json
 from xstilts.data.batching import evaluation_batches
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
 from xstilts.data.features import Features
@@ -55,7 +54,6 @@ from xstilts.metrics.bucc import (
 )
 from xstilts.metrics.ranking import RANKING_METRICS
 from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
-from xstilts.models.adapters import is_adapter_artefact
 from xstilts.models.encoder import load_encoder
 from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.pooling import resolve_layer
@@ -365,16 +363,16 @@ class RetrievalScorer:
 
 
 def retrieval_evaluation(
-    config: EvalPhaseConfig, task: Task, parent_dir: Path | None, device: torch.device
+    config: EvalPhaseConfig, task: Task, parent_dir: PhaseDir | None, device: torch.device
 ) -> tuple[MultiTaskModel, Any, RetrievalScorer]:
     """(model, tokenizer, scorer): the parent's encoder, or the pretrained model for a baseline without a parent,
     with the task's retrieval head reading the configured (or the task's default) layer."""
     data, trust = config.data, config.trust_remote_code
-    if parent_dir is not None and is_adapter_artefact(parent_dir):
+    if parent_dir is not None and parent_dir.is_adapter_artefact():
         # Which adapters to activate without a task head is a choice xstilts does not make for the user yet.
         raise XstiltsError(f"task {task.name!r}: retrieval evaluation of an adapter artefact is not supported")
     if parent_dir is not None:
-        encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
+        encoder, tokenizer = load_encoder(str(parent_dir.encoder), trust_remote_code=trust)
     else:
         encoder, tokenizer = load_encoder(config.pretrained.name, config.pretrained.revision, trust_remote_code=trust)
     num_layers = encoder.config.num_hidden_layers
@@ -394,9 +392,9 @@ def retrieval_evaluation(
     return model, tokenizer, RetrievalScorer(task, embeddings, settings, list(task.labels))
 
 
-def _dual_encoder_options(parent_dir: Path) -> dict[str, Any] | None:
+def _dual_encoder_options(parent_dir: PhaseDir) -> dict[str, Any] | None:
     """The layer and pooling of the parent phase's dual-encoder head, if it trained one."""
-    heads = parent_dir / "heads.json"
+    heads = parent_dir.heads_json
     if not heads.exists():
         return None
     for spec in read_json(heads).values():

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from rich.console import Console
 
 from xstilts import __version__
-from xstilts.artefacts import PHASE_JSON, atomic_write_json, is_done, mark_done, read_json
+from xstilts.artefacts import PhaseDir, read_json
 from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.phase import run_eval_phase
@@ -28,19 +28,16 @@ from xstilts.experiments.plan import Phase
 from xstilts.experiments.spec import load_resolved_plugins
 from xstilts.experiments.store import PLAN_JSON, RESOLVED_SPEC, STORE_NAME, ResultsStore
 from xstilts.phase_config import TrainPhaseConfig
+from xstilts.training.checkpoint import LATEST
 from xstilts.training.loop import make_accelerator
-from xstilts.training.phase import TRAIN_STATE, run_train_phase
-
-
-def phase_dir(run_dir: Path, phase_id: str) -> Path:
-    return run_dir / "phases" / phase_id
+from xstilts.training.phase import run_train_phase
 
 
 def phase_status(run_dir: Path, phase: Phase) -> str:
-    directory = phase_dir(run_dir, phase.id)
-    if is_done(directory):
+    directory = PhaseDir.of(run_dir, phase.id)
+    if directory.is_done():
         return "done"
-    if (directory / TRAIN_STATE / "latest").exists() or (directory / "languages").exists():
+    if (directory.train_state / LATEST).exists() or directory.languages.exists():
         return "partial"
     return "pending"
 
@@ -71,10 +68,10 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
     """Runs one phase whose parent is done and writes its ``phase.json`` and ``DONE``; returns that record
     (``None`` in the other processes of a multi-process launch: they train, the main process writes)."""
     accelerator = make_accelerator()
-    directory = phase_dir(run_dir, phase.id)
-    parent = phase_dir(run_dir, phase.parent) if phase.parent else None
+    directory = PhaseDir.of(run_dir, phase.id)
+    parent = PhaseDir.of(run_dir, phase.parent) if phase.parent else None
     if accelerator.is_main_process:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.root.mkdir(parents=True, exist_ok=True)
     accelerator.wait_for_everyone()
     started, started_at = time.monotonic(), time.time()
     metrics: list[dict[str, Any]] = []
@@ -105,9 +102,9 @@ def run_phase(run_dir: Path, phase: Phase, cache: FeatureCache) -> dict[str, Any
         "versions": _versions(),
         "git_revision": _git_revision(),
     }
-    atomic_write_json(directory / PHASE_JSON, record)
-    mark_done(directory)
-    shutil.rmtree(directory / TRAIN_STATE, ignore_errors=True)
+    directory.write_record(record)
+    directory.mark_done()
+    shutil.rmtree(directory.train_state, ignore_errors=True)
     return record
 
 
@@ -127,9 +124,9 @@ def run_planned_phase(run_dir: Path, phase_id: str, cache: FeatureCache) -> str:
     experiment's plugins are imported first, so their tasks are registered in this process too."""
     load_resolved_plugins(run_dir / RESOLVED_SPEC)
     phase = planned_phase(run_dir, phase_id)
-    if is_done(phase_dir(run_dir, phase.id)):
+    if PhaseDir.of(run_dir, phase.id).is_done():
         return f"{phase.label} ({phase.id}): done, skipped"
-    if phase.parent and not is_done(phase_dir(run_dir, phase.parent)):
+    if phase.parent and not PhaseDir.of(run_dir, phase.parent).is_done():
         raise XstiltsError(f"{phase.label} ({phase.id}): its parent phase {phase.parent} has not finished")
     run_phase(run_dir, phase, cache)
     return f"{phase.label} ({phase.id}): done"
@@ -140,10 +137,10 @@ def index_finished(run_dir: Path, plan: list[Phase], store: ResultsStore, say: C
     a rerun skips them and the store matches the phase directories (the record of truth)."""
     done: set[str] = set()
     for phase in plan:
-        directory = phase_dir(run_dir, phase.id)
-        if is_done(directory):
+        directory = PhaseDir.of(run_dir, phase.id)
+        if directory.is_done():
             say(f"{phase.label} ({phase.id}): done, skipped")
-            store.record_phase(read_json(directory / PHASE_JSON))
+            store.record_phase(directory.read_record())
             done.add(phase.id)
     return done
 
@@ -161,11 +158,11 @@ class LocalExecutor:
 
     def execute(self, plan: list[Phase]) -> None:
         for number, phase in enumerate(plan, start=1):
-            directory = phase_dir(self.run_dir, phase.id)
+            directory = PhaseDir.of(self.run_dir, phase.id)
             head = f"[{number}/{len(plan)}] {phase.label} ({phase.id})"
-            if is_done(directory):
+            if directory.is_done():
                 self.console.print(f"{head}: done, skipped", markup=False, highlight=False)
-                self.store.record_phase(read_json(directory / PHASE_JSON))
+                self.store.record_phase(directory.read_record())
                 continue
             self.console.print(f"{head}: {phase_status(self.run_dir, phase)}, running", markup=False, highlight=False)
             record = run_phase(self.run_dir, phase, self.cache)

@@ -18,9 +18,9 @@ from typing import IO
 
 from rich.console import Console
 
-from xstilts.artefacts import PHASE_JSON, is_done, read_json
+from xstilts.artefacts import PhaseDir
 from xstilts.errors import XstiltsError
-from xstilts.experiments.executors import index_finished, phase_dir
+from xstilts.experiments.executors import index_finished
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
 
@@ -99,9 +99,9 @@ class ParallelExecutor:
                 running.remove(job)
                 job.log.close()
                 free.append(job.device)
-                directory = phase_dir(self.run_dir, job.phase.id)
-                if job.process.returncode == 0 and is_done(directory):
-                    self.store.record_phase(read_json(directory / PHASE_JSON))
+                directory = PhaseDir.of(self.run_dir, job.phase.id)
+                if job.process.returncode == 0 and directory.is_done():
+                    self.store.record_phase(directory.read_record())
                     done.add(job.phase.id)
                     self._say(f"{job.phase.label} ({job.phase.id}): done")
                 else:

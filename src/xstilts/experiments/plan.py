@@ -16,7 +16,15 @@ from xstilts.data.samplers import PROPORTIONAL
 from xstilts.data.sources import ENGLISH
 from xstilts.experiments.methods import FULL, adapter_recipe, as_methods, recipe_identity
 from xstilts.experiments.spec import ExperimentSpec
-from xstilts.experiments.variants import MixMember, arm_variant, as_member, training_source
+from xstilts.experiments.variants import (
+    MLM,
+    SELECT_LANGUAGE,
+    SOURCE_DATA,
+    MixMember,
+    arm_variant,
+    as_member,
+    training_source,
+)
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.encoder import model_fingerprint
 from xstilts.phase_config import (
@@ -32,6 +40,9 @@ from xstilts.phase_config import (
 )
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import all_tasks, get_task
+
+# Dims that record where a variant's training and selection data come from (``_provenance_dims``).
+PROVENANCE_DIMS = (SOURCE_DATA, SELECT_LANGUAGE)
 
 
 @dataclass
@@ -51,7 +62,8 @@ class Phase:
 
     @property
     def label(self) -> str:
-        dims = "".join(f", {key}={value}" for key, value in sorted(self.dims.items()))  # e.g. the method's arm
+        # e.g. the method's arm; not the data's provenance, which the variant's name already implies
+        dims = "".join(f", {key}={value}" for key, value in sorted(self.dims.items()) if key not in PROVENANCE_DIMS)
         return f"{self.role} {'+'.join(self.tasks)} [{self.variant}, seed {self.seed}{dims}]"
 
     def to_json(self) -> dict[str, Any]:
@@ -87,7 +99,7 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> HeadConfig:
     member names others (translate-train, MLM, ``select_language``)."""
     task = get_task(member.task)
     languages = spec.train_languages(member)
-    train = training_source(task, languages[0], all_tasks()) if languages else task.train_from
+    train = training_source(task, languages[0], all_tasks(), member.data) if languages else task.train_from
     select = task.select_on
     return HeadConfig(
         task=task.name,
@@ -108,6 +120,27 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> HeadConfig:
         else None,
         data=spec.settings_for(task.name).data_part(task.kind.name),
     )
+
+
+def _provenance_dims(spec: ExperimentSpec, members: tuple[MixMember, ...]) -> dict[str, str]:
+    """Whether the members' training data are human-written or machine-translated (``source_data``: ``human``,
+    ``translated`` or ``human+translated``) and their dev languages for model selection (``select_language``),
+    recorded once any member trains or selects outside English (English variants keep the dims they had)."""
+    trained = [m for m in members if m.task != MLM]
+    abroad = [m for m in trained if spec.train_languages(m) != [ENGLISH] or (m.select_language or ENGLISH) != ENGLISH]
+    if not abroad:
+        return {}
+    origins = set()
+    for member in trained:
+        task = get_task(member.task)
+        for language in spec.train_languages(member):
+            train = training_source(task, language, all_tasks(), member.data)
+            origins.add(get_task(train.task).train_origin(language, member.data or spec.source_for(train.task)))
+    dims = {SOURCE_DATA: "+".join(sorted(origins))}
+    selected = sorted({m.select_language or ENGLISH for m in trained})
+    if selected != [ENGLISH]:
+        dims[SELECT_LANGUAGE] = "+".join(selected)
+    return dims
 
 
 def _train_config(
@@ -181,7 +214,8 @@ def build_plan(spec: ExperimentSpec) -> list[Phase]:
         variant, mix = spec_variant.name, spec_variant.member_names
         if len(methods) > 1:
             variant = arm_variant(variant, method)
-        dims = spec_variant.dims | ({} if methods == [FULL] else {"method": method})
+        dims = spec_variant.dims | _provenance_dims(spec, spec_variant.members)
+        dims |= {} if methods == [FULL] else {"method": method}
         parent = None
         if mix:
             recipe = adapter_recipe(method, "intermediate", None, spec.adapters)

@@ -18,10 +18,10 @@ from typing import Any
 import submitit
 from rich.console import Console
 
-from xstilts.artefacts import PHASE_JSON, is_done, read_json
+from xstilts.artefacts import PhaseDir
 from xstilts.errors import XstiltsError
 from xstilts.experiments.executor_settings import SlurmSettings
-from xstilts.experiments.executors import index_finished, phase_dir
+from xstilts.experiments.executors import index_finished
 from xstilts.experiments.parallel import phase_command
 from xstilts.experiments.plan import Phase
 from xstilts.experiments.store import STORE_NAME, ResultsStore
@@ -106,10 +106,10 @@ class SlurmExecutor:
             time.sleep(self.settings.poll_seconds)
             for phase_id, job in [(i, j) for i, j in jobs.items() if j.done()]:
                 del jobs[phase_id]
-                directory = phase_dir(self.run_dir, phase_id)
+                directory = PhaseDir.of(self.run_dir, phase_id)
                 # Success is the phase's own DONE marker, not submitit's result file (a pickle, left unread).
-                if is_done(directory):
-                    self.store.record_phase(read_json(directory / PHASE_JSON))
+                if directory.is_done():
+                    self.store.record_phase(directory.read_record())
                     done.add(phase_id)
                     self._say(f"job {job.job_id} ({phase_id}): done")
                     continue

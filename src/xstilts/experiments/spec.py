@@ -273,7 +273,7 @@ def _check_member(spec: ExperimentSpec, member: MixMember, task: Task, loc: Loc)
         field = ("tasks", MLM, "languages")
     for language in languages:
         try:
-            training_source(task, language, all_tasks())
+            training_source(task, language, all_tasks(), member.data)
         except XstiltsError as err:
             raise _SpecProblem(field, str(err)) from None
     if member.select_language:

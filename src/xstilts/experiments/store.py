@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from xstilts.artefacts import PHASE_JSON, is_done, read_json
+from xstilts.artefacts import PhaseDir, read_json
 
 STORE_NAME = "results.sqlite"
 PLAN_JSON = "plan.json"
@@ -162,9 +162,9 @@ class ResultsStore:
 def rebuild(run_dir: Path) -> ResultsStore:
     """Indexes every completed phase directory of a run into its store."""
     store = ResultsStore(run_dir / STORE_NAME)
-    for phase_dir in sorted((run_dir / "phases").glob("*")):
-        if is_done(phase_dir):
-            store.record_phase(read_json(phase_dir / PHASE_JSON))
+    for directory in PhaseDir.all_in(run_dir):
+        if directory.is_done():
+            store.record_phase(directory.read_record())
     return store
 
 

@@ -26,10 +26,16 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from xstilts.data.samplers import Sampling
 from xstilts.data.sources import ENGLISH, DataSource
 from xstilts.errors import XstiltsError
-from xstilts.tasks.base import SplitRef, Task
+from xstilts.tasks.base import SplitRef, Task, translation_file
 from xstilts.tasks.mlm import MaskedLanguageModelling
 
 MLM = MaskedLanguageModelling.name
+
+# Dims (``Variant.dims`` and the plan's ``_provenance_dims``): the members' training languages, whether their data
+# are human-written or machine-translated, and their non-English dev languages for model selection.
+SOURCE_LANGUAGE = "source_language"
+SOURCE_DATA = "source_data"
+SELECT_LANGUAGE = "select_language"
 
 BASELINE = "baseline"
 BASELINE_SPELLINGS = {"none", "baseline"}
@@ -186,7 +192,7 @@ def _variant(name: str | None, members: list[MixMember], index: int, multitask: 
     dims = {"num_tasks": str(len(canonical))}
     languages = sorted({m.train_language or ENGLISH for m in canonical if m.task != MLM})
     if languages:
-        dims["source_language"] = "+".join(languages)
+        dims[SOURCE_LANGUAGE] = "+".join(languages)
     if MLM in {m.task for m in canonical}:
         dims["mlm"] = "yes"
     if len(canonical) > 1:
@@ -194,15 +200,21 @@ def _variant(name: str | None, members: list[MixMember], index: int, multitask: 
     return Variant(name or mix_name(canonical), canonical, index, dims)
 
 
-def training_source(task: Task, language: str, tasks: dict[str, Task]) -> SplitRef:
+def training_source(task: Task, language: str, tasks: dict[str, Task], data: DataSource | None = None) -> SplitRef:
     """Where ``task``'s training data in ``language`` comes from: its usual training source when that has the
-    language (MNLI for XNLI in English), else the task's own ``train`` split (translate-train data)."""
+    language (MNLI for XNLI in English) or when ``data`` is a user-supplied translation of it (one file in its
+    format, named with the language), else the task's own ``train`` split (translate-train data)."""
     usual = task.train_from
+    translation = translation_file(data)
+    if translation is not None and language != ENGLISH:
+        tasks[usual.task].check_translation(translation, language)
+        return usual
     if language in tasks[usual.task].splits.get(usual.split, ()):
         return usual
     if language in task.splits.get("train", ()):
         return SplitRef(task.name, "train")
     have = sorted(set(tasks[usual.task].splits.get(usual.split, ())) | set(task.splits.get("train", ())))
     raise XstiltsError(
-        f"task {task.name!r} has no training data in {language!r} (training languages: {', '.join(have) or 'none'})"
+        f"task {task.name!r} has no training data in {language!r} (training languages: {', '.join(have) or 'none'});"
+        " or give a translation of its training file: data: {source: local, path: FILE named with the language}"
     )

@@ -22,15 +22,12 @@ from adapters import AdapterConfig, AdapterFusionConfig, AdapterSetup, LoRAConfi
 from adapters import init as init_adapters
 from adapters.composition import AdapterCompositionBlock, Fuse, Stack
 
-from xstilts.artefacts import atomic_write_json, read_json
+from xstilts.artefacts import PhaseDir, atomic_write_json, read_json
 from xstilts.errors import ModelLoadError
 from xstilts.hub import hub_offline
 from xstilts.models.encoder import load_encoder, model_fingerprint
 from xstilts.models.multitask import MultiTaskModel
 
-SETUP_JSON = "adapter_setup.json"
-ADAPTERS_DIR = "adapters"
-FUSIONS_DIR = "fusions"
 FUSION = "fusion"
 INTERMEDIATE = "intermediate"
 _BOTTLENECK = {"pfeiffer": "seq_bn", "houlsby": "double_seq_bn"}
@@ -125,18 +122,17 @@ class AdapterModel(MultiTaskModel):
         regularisation = self.encoder.get_fusion_regularization_loss() if self.training else None
         return loss if regularisation is None else loss + regularisation
 
-    def save(self, directory: Path, tokenizer: Any = None) -> None:
+    def save(self, directory: PhaseDir, tokenizer: Any = None) -> None:
         """Adapters, fusions and heads, plus ``adapter_setup.json`` (the tokenizer is the base model's)."""
         config = self.encoder.adapters_config
         names = list(config.adapters)
         fusions = {name: list(config.fusion_name_map[name]) for name in config.fusions}
-        for folder, members in ((ADAPTERS_DIR, names), (FUSIONS_DIR, fusions)):
-            if members:  # the library makes only the last level of a path
-                (directory / folder).mkdir(parents=True, exist_ok=True)
         for name in names:
-            self.encoder.save_adapter(str(directory / ADAPTERS_DIR / name), name, use_safetensors=True)
+            directory.adapter(name).parent.mkdir(parents=True, exist_ok=True)  # the library makes only the last level
+            self.encoder.save_adapter(str(directory.adapter(name)), name, use_safetensors=True)
         for name in fusions:
-            self.encoder.save_adapter_fusion(str(directory / FUSIONS_DIR / name), name, use_safetensors=True)
+            directory.fusion(name).parent.mkdir(parents=True, exist_ok=True)
+            self.encoder.save_adapter_fusion(str(directory.fusion(name)), name, use_safetensors=True)
         self.save_heads(directory)
         record = {
             "base": self.base,
@@ -146,11 +142,7 @@ class AdapterModel(MultiTaskModel):
             "languages": self.languages,
             "source_language": self.source_language,
         }
-        atomic_write_json(directory / SETUP_JSON, record)
-
-
-def is_adapter_artefact(directory: Path) -> bool:
-    return (directory / SETUP_JSON).is_file()
+        atomic_write_json(directory.adapter_setup, record)
 
 
 def load_base(base: dict[str, Any], trust_remote_code: bool) -> tuple[Any, Any]:
@@ -166,13 +158,13 @@ def load_base(base: dict[str, Any], trust_remote_code: bool) -> tuple[Any, Any]:
     return encoder, tokenizer
 
 
-def load_adapters(directory: Path, encoder: Any) -> dict[str, Any]:
+def load_adapters(directory: PhaseDir, encoder: Any) -> dict[str, Any]:
     """Loads an artefact's adapters and fusions into ``encoder``; returns its ``adapter_setup.json``."""
-    record = read_json(directory / SETUP_JSON)
+    record = read_json(directory.adapter_setup)
     for name in record["adapters"]:
-        encoder.load_adapter(str(directory / ADAPTERS_DIR / name), load_as=name, use_safetensors=True)
+        encoder.load_adapter(str(directory.adapter(name)), load_as=name, use_safetensors=True)
     for name in record["fusions"]:
-        encoder.load_adapter_fusion(str(directory / FUSIONS_DIR / name), load_as=name, use_safetensors=True)
+        encoder.load_adapter_fusion(str(directory.fusion(name)), load_as=name, use_safetensors=True)
     return record
 
 
@@ -196,10 +188,10 @@ def add_fusion(encoder: Any, names: list[str], settings: dict[str, Any]) -> Fuse
     return fuse
 
 
-def merged_encoder(directory: Path, trust_remote_code: bool) -> tuple[Any, Any]:
+def merged_encoder(directory: PhaseDir, trust_remote_code: bool) -> tuple[Any, Any]:
     """A plain encoder whose weights are the base model's with the artefact's LoRA adapters merged in
     (``merge_adapter``), for full fine-tuning from there."""
-    record = read_json(directory / SETUP_JSON)
+    record = read_json(directory.adapter_setup)
     with_lora, _ = load_base(record["base"], trust_remote_code)
     load_adapters(directory, with_lora)
     for name in record["adapters"]:
@@ -208,16 +200,16 @@ def merged_encoder(directory: Path, trust_remote_code: bool) -> tuple[Any, Any]:
     merged = with_lora.state_dict()
     missing = [key for key in plain.state_dict() if key not in merged]
     if missing:
-        raise ModelLoadError(f"{directory}: merging the adapters left no value for {missing[:3]}")
+        raise ModelLoadError(f"{directory.root}: merging the adapters left no value for {missing[:3]}")
     plain.load_state_dict({key: merged[key] for key in plain.state_dict()})
     return plain, tokenizer
 
 
-def load_phase_model(directory: Path, trust_remote_code: bool) -> tuple[MultiTaskModel, Any]:
+def load_phase_model(directory: PhaseDir, trust_remote_code: bool) -> tuple[MultiTaskModel, Any]:
     """A trained phase's model with its heads: base + adapters for an adapter artefact, else its encoder."""
-    heads = read_json(directory / "heads.json")
-    if is_adapter_artefact(directory):
-        record = read_json(directory / SETUP_JSON)
+    heads = read_json(directory.heads_json)
+    if directory.is_adapter_artefact():
+        record = read_json(directory.adapter_setup)
         encoder, tokenizer = load_base(record["base"], trust_remote_code)
         load_adapters(directory, encoder)
         routes = {head: Route.from_json(route) for head, route in record["routes"].items()}
@@ -225,7 +217,7 @@ def load_phase_model(directory: Path, trust_remote_code: bool) -> tuple[MultiTas
             encoder, heads, routes, record["base"], record["languages"], record["source_language"]
         )
     else:
-        encoder, tokenizer = load_encoder(str(directory / "encoder"), trust_remote_code=trust_remote_code)
+        encoder, tokenizer = load_encoder(str(directory.encoder), trust_remote_code=trust_remote_code)
         model = MultiTaskModel(encoder, heads)
     model.load_heads(directory)
     return model, tokenizer

@@ -6,14 +6,13 @@ runs the encoder itself (``Head.forward(encoder, batch)``), so the model only ro
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, cast
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from xstilts.artefacts import atomic_write_json, read_json
+from xstilts.artefacts import PhaseDir, atomic_write_json, read_json
 from xstilts.models.heads import Head, head_type
 
 
@@ -39,20 +38,20 @@ class MultiTaskModel(nn.Module):
     def loss(self, head: str, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return cast(Head, self.heads[head]).loss(logits, batch)
 
-    def save(self, directory: Path, tokenizer: Any) -> None:
+    def save(self, directory: PhaseDir, tokenizer: Any) -> None:
         """Writes ``encoder/`` (save_pretrained, safetensors, with the tokenizer) and the heads."""
-        self.encoder.save_pretrained(directory / "encoder", safe_serialization=True)
-        tokenizer.save_pretrained(directory / "encoder")
+        self.encoder.save_pretrained(directory.encoder, safe_serialization=True)
+        tokenizer.save_pretrained(directory.encoder)
         self.save_heads(directory)
 
-    def save_heads(self, directory: Path) -> None:
+    def save_heads(self, directory: PhaseDir) -> None:
         """``heads.safetensors`` and ``heads.json``: what every phase artefact holds, whatever its encoder."""
         state = {k: v.detach().cpu().contiguous() for k, v in self.heads.state_dict().items()}
-        save_file(state, str(directory / "heads.safetensors"))
-        atomic_write_json(directory / "heads.json", self.head_specs)
+        save_file(state, str(directory.heads_weights))
+        atomic_write_json(directory.heads_json, self.head_specs)
 
-    def load_heads(self, directory: Path) -> None:
-        specs = read_json(directory / "heads.json")
+    def load_heads(self, directory: PhaseDir) -> None:
+        specs = read_json(directory.heads_json)
         if specs != self.head_specs:
-            raise ValueError(f"{directory}: heads {specs} do not match the model's {self.head_specs}")
-        self.heads.load_state_dict(load_file(str(directory / "heads.safetensors")))
+            raise ValueError(f"{directory.root}: heads {specs} do not match the model's {self.head_specs}")
+        self.heads.load_state_dict(load_file(str(directory.heads_weights)))

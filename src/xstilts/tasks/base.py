@@ -7,16 +7,40 @@ with ``@register``; nothing else in the code base needs to change to add a task.
 
 from __future__ import annotations
 
+import re
+import tempfile
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import ClassVar
 
 from xstilts.data.examples import Example
-from xstilts.data.sources import DataSource, Split, resolve_local
+from xstilts.data.sources import ENGLISH, DataSource, Split, resolve_local
 from xstilts.errors import XstiltsError
 from xstilts.kinds.base import Kind
 from xstilts.tasks.plugins import origin_of
+
+# Where a training set's text comes from: written in its language, or machine-translated from English.
+HUMAN = "human"
+TRANSLATED = "translated"
+
+
+# What a translation file that does not exist yet is recognised by (so that its error says "translation").
+_DATA_FILE_SUFFIXES = frozenset({".tsv", ".csv", ".json", ".jsonl", ".txt", ".conllu"})
+
+
+def translation_file(source: DataSource | None) -> Path | None:
+    """The file of a user-supplied translation: a local source whose path is one file (every task's own local
+    layout is a directory), else None."""
+    if source is None or source.source != "local" or not source.path:
+        return None
+    path = resolve_local(source.path)
+    return path if path.is_file() or (path.suffix in _DATA_FILE_SUFFIXES and not path.exists()) else None
+
+
+def named_language(path: Path, language: str) -> bool:
+    """Whether the file's name carries the language code as one of its parts (``train.fi.tsv``, ``mnli-fi.tsv``)."""
+    return language.lower() in re.split(r"[._\-]", path.name.lower())
 
 
 class Role(str, Enum):
@@ -51,6 +75,13 @@ class Task:
     # trains XCOPA's model on Social IQa, then on COPA. The plan makes each stage a train phase of its own.
     earlier_stages: ClassVar[tuple[str, ...]] = ()
     eval_split: ClassVar[Split] = "test"
+    # The official English training file inside a local directory (MNLI's ``train.tsv``): a user-supplied
+    # translation of the training set is that file's format in another language, given as one file whose name
+    # carries the language (``data: {source: local, path: train.fi.tsv}``); None: no such single file.
+    train_file: ClassVar[str | None] = None
+    # Training languages whose data the official release machine-translated from English (XNLI-MT, PAWS-X's
+    # translated_train.tsv, XTREME's SQuAD translate-train); the others are written in their language.
+    translated_train: ClassVar[tuple[str, ...]] = ()
     default_source: ClassVar[DataSource] = DataSource()
     description: ClassVar[str] = ""
     # Span extraction with unanswerable questions (SQuAD v2.0): the decoder answers "" when the null score beats
@@ -72,6 +103,9 @@ class Task:
 
     def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
         """Reads one split of one language from the configured source; checks the pair exists first."""
+        translation = translation_file(source) if split == "train" and language != ENGLISH else None
+        if translation is not None:
+            return self.read_translation(translation, language)
         have = self.splits.get(split, ())
         if language not in have:
             raise XstiltsError(
@@ -94,6 +128,43 @@ class Task:
             # An empty set would score 0 and look like a result; it is always a wrong or partial file.
             raise XstiltsError(f"{where}: no {split!r} examples for language {language!r} of task {self.name!r}")
         return examples
+
+    def check_translation(self, path: Path, language: str) -> None:
+        """A user-supplied translation must be a file in this task's training format named with its language."""
+        if self.train_file is None:
+            raise XstiltsError(
+                f"task {self.name!r} has no single official training file, so a translation cannot be given as one"
+                f" file ({self.local_layout})"
+            )
+        if language == ENGLISH or not named_language(path, language):
+            raise XstiltsError(
+                f"{path}: a translation of {self.name!r}'s {self.train_file} must name its language in the file"
+                f" name, e.g. {Path(self.train_file).stem}.{language}{Path(self.train_file).suffix}"
+            )
+        if not path.is_file():
+            raise XstiltsError(f"task {self.name!r}: translation file {path} does not exist")
+
+    def read_translation(self, path: Path, language: str) -> list[Example]:
+        """A user-supplied translation, read by the task's own reader of its English training file."""
+        self.check_translation(path, language)
+        assert self.train_file is not None  # checked above
+        with tempfile.TemporaryDirectory(prefix="xstilts-translation-") as folder:
+            link = Path(folder) / self.train_file
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path.resolve())
+            try:
+                examples = self.read_local(Path(folder), "train", ENGLISH)
+            except XstiltsError as err:  # name the user's file, not the link
+                raise XstiltsError(str(err).replace(str(link), str(path))) from None
+        if not examples:
+            raise XstiltsError(f"{path}: no training examples for task {self.name!r}")
+        return examples
+
+    def train_origin(self, language: str, source: DataSource | None) -> str:
+        """Whether the training data in ``language`` from ``source`` is human-written or machine-translated."""
+        if translation_file(source) is not None or language in self.translated_train:
+            return TRANSLATED
+        return HUMAN
 
     def label_set(self, source: DataSource) -> tuple[str, ...]:
         """The head's output classes. Most tasks fix them (``labels``); a task whose inventory comes with its

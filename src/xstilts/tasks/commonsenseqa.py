@@ -55,6 +55,7 @@ class CommonsenseQA(Task):
         " (answerKey, question{stem, choices[{label, text}]})"
     )
     train_from = SplitRef("commonsenseqa", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("commonsenseqa", "dev")
     description = "CommonsenseQA"
 

@@ -38,6 +38,7 @@ class CosmosQA(Task):
         "the official data directory: train.csv, valid.csv (header id, context, question, answer0..answer3, label)"
     )
     train_from = SplitRef("cosmosqa", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("cosmosqa", "dev")
     description = "Cosmos QA (commonsense reading comprehension)"
 

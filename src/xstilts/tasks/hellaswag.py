@@ -54,6 +54,7 @@ class HellaSwag(Task):
         "the official data directory: hellaswag_train.jsonl, hellaswag_val.jsonl (ctx_a, ctx_b, endings, label)"
     )
     train_from = SplitRef("hellaswag", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("hellaswag", "dev")
     description = "HellaSwag (commonsense sentence completion)"
 

@@ -34,6 +34,7 @@ class MNLI(Task):
     hub_dataset = "nyu-mll/glue"
     local_layout = "the GLUE MNLI directory: train.tsv, dev_matched.tsv (header with sentence1, sentence2, gold_label)"
     train_from = SplitRef("mnli", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("mnli", "dev")
     description = "Multi-Genre NLI (matched dev)"
 

@@ -1,5 +1,9 @@
 """PAN-X (WikiANN NER, Rahimi et al.'s balanced split): XTREME-R's 48 languages (XTREME's 40 plus qu, pl, uk,
-az, lt, pa, gu, ro); trained on English train, selected on English dev, scored by seqeval span F1."""
+az, lt, pa, gu, ro); trained on English train, selected on English dev, scored by seqeval span F1.
+
+Every language of the balanced split has its own train split (annotated from its own Wikipedia, not translated):
+``{task: panx, train_language: fi}`` reads ``train-fi.tsv`` (XTREME's layout), ``fi/train`` (raw WikiANN) or the
+hub's ``PAN-X.fi`` train split."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ class PANX(Task):
     kind = TOKEN_TAGGING
     roles = (Role.TARGET,)
     languages = PANX_LANGUAGES
-    splits = {"train": ("en",), "dev": PANX_LANGUAGES, "test": PANX_LANGUAGES}
+    splits = {"train": PANX_LANGUAGES, "dev": PANX_LANGUAGES, "test": PANX_LANGUAGES}
     labels = NER_TAGS
     metric = "seqeval_f1"
     selection_metric = "f1"

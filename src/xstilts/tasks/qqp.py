@@ -31,6 +31,7 @@ class QQP(Task):
         "the GLUE QQP directory: train.tsv, dev.tsv (header id, qid1, qid2, question1, question2, is_duplicate)"
     )
     train_from = SplitRef("qqp", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("qqp", "dev")
     description = "Quora Question Pairs (GLUE); accuracy, F1 and their mean, selected on the mean"
 

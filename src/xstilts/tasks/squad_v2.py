@@ -33,6 +33,7 @@ class SQuADv2(Task):
     hub_dataset = "rajpurkar/squad_v2"
     local_layout = "a directory with train-v2.0.json and dev-v2.0.json (SQuAD v2.0 JSON; unanswerable: answers [])"
     train_from = SplitRef("squad_v2", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("squad_v2", "dev")
     null_score_threshold = 0.0
     description = "SQuAD v2.0 extractive QA with unanswerable questions"

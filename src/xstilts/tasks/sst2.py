@@ -29,6 +29,7 @@ class SST2(Task):
     hub_dataset = "nyu-mll/glue"
     local_layout = "the GLUE SST-2 directory: train.tsv, dev.tsv (header sentence, label)"
     train_from = SplitRef("sst2", "train")
+    train_file = _LOCAL_FILES["train"]  # a user-supplied translation is this file in another language
     select_on = SplitRef("sst2", "dev")
     description = "Stanford Sentiment Treebank, binary (GLUE); single sentences"
 

@@ -4,6 +4,13 @@ As XTREME-R (and not XTREME, which used SQuAD), the English training data is the
 questions (ids ``english-...``). XTREME's test set is GoldP's dev set, so the evaluation split here is called
 ``test``; it holds every language's dev questions. GoldP has no held-out English dev set, so model selection is
 on SQuAD v1.1 dev, like the other QA targets (never on the evaluation data). Scored with SQuAD v1.1 EM/F1.
+
+The GoldP training set is written in all nine languages (no translation): ``{task: tydiqa, train_language: fi}``
+trains on its ``finnish-`` questions, read from the combined train file, XTREME's per-language
+``tydiqa.goldp.<iso>.train.json`` (what XTREME's ``utils_preprocess.py`` writes into ``tydiqa-goldp-v1.1-train/``)
+or the hub's ``secondary_task`` train split, filtered by the id prefix (the hub viewer of
+google-research-datasets/tydiqa, https://huggingface.co/datasets/google-research-datasets/tydiqa: ``secondary_task``
+has 55k rows, a mirror's card 49,881 train and 5,077 validation questions over the nine languages).
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ class TyDiQA(Task):
     kind = SPAN_EXTRACTION
     roles = (Role.TARGET,)
     languages = TYDIQA_LANGUAGES
-    splits = {"train": ("en",), "test": TYDIQA_LANGUAGES}
+    splits = {"train": TYDIQA_LANGUAGES, "test": TYDIQA_LANGUAGES}
     metric = "squad_v1"
     selection_metric = "f1"
     hub_dataset = "google-research-datasets/tydiqa"

@@ -11,7 +11,12 @@ checked). The hub route (google/xtreme's ``udpos.*`` configs, built by HF's ``xt
 CoNLL-U files) skips the range lines (it keeps the rows whose FORM and UPOS are not ``_``), so it gives the
 syntactic subtokens and its word sequences differ from XTREME's on languages with multiword tokens (de, es, fr,
 it, pt, ar, he, tr, fi, ...): for numbers comparable with XTREME's, use XTREME's tsv files or the CoNLL-U treebanks
-(``data: {source: local, path: ...}``)."""
+(``data: {source: local, path: ...}``).
+
+Every language whose treebanks have a train split can be an intermediate source (``{task: udpos, train_language:
+et}``), its treebanks' train files merged as for English; Thai (PUD), Tagalog (TRG) and Yoruba (YTB) have test
+treebanks only; Kazakh (KTB) has a 31-sentence train sample (google/xtreme's ``udpos.Kazakh`` card: train 31,
+test 1047; https://huggingface.co/datasets/google/xtreme)."""
 
 from __future__ import annotations
 
@@ -50,6 +55,7 @@ UPOS_TAGS = (
 )
 # Languages whose UD treebanks (v2.5 / v2.7, the XTREME selection) have no dev split: test only, or train+test.
 _NO_DEV = ("kk", "th", "tl", "yo")
+_NO_TRAIN = ("th", "tl", "yo")
 # google/xtreme's configs are ``udpos.<English language name>`` and cover XTREME's 33 languages only.
 HUB_NAMES = {
     "af": "Afrikaans",
@@ -96,7 +102,7 @@ class UDPOS(Task):
     roles = (Role.TARGET,)
     languages = UDPOS_LANGUAGES
     splits = {
-        "train": ("en",),
+        "train": tuple(lang for lang in UDPOS_LANGUAGES if lang not in _NO_TRAIN),
         "dev": tuple(lang for lang in UDPOS_LANGUAGES if lang not in _NO_DEV),
         "test": UDPOS_LANGUAGES,
     }

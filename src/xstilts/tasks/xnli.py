@@ -30,6 +30,7 @@ class XNLI(Task):
     roles = (Role.TARGET,)
     languages = XNLI_LANGUAGES
     splits = {"train": TRANSLATE_TRAIN_LANGUAGES, "dev": XNLI_LANGUAGES, "test": XNLI_LANGUAGES}
+    translated_train = TRANSLATE_TRAIN_LANGUAGES
     labels = NLI_LABELS
     metric = "accuracy"
     selection_metric = "accuracy"

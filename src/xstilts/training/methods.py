@@ -13,21 +13,18 @@ the whole encoder for ``merge``). Heads are always new and trained.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from adapters.composition import Stack
 
-from xstilts.artefacts import read_json
+from xstilts.artefacts import PhaseDir, read_json
 from xstilts.errors import ModelLoadError
 from xstilts.kinds.masked_lm import MASKED_LM
 from xstilts.models.adapters import (
     INTERMEDIATE,
-    SETUP_JSON,
     AdapterModel,
     Route,
     add_fusion,
-    is_adapter_artefact,
     library_config,
     load_adapters,
     load_base,
@@ -41,7 +38,7 @@ from xstilts.phase_config import AdapterRecipe, TrainPhaseConfig
 
 
 def build_train_model(
-    config: TrainPhaseConfig, parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
+    config: TrainPhaseConfig, parent_dir: PhaseDir | None, head_specs: dict[str, dict[str, Any]]
 ) -> tuple[MultiTaskModel, Any]:
     """(model with fresh heads and the trainable parameters set, tokenizer) for a training phase's config."""
     recipe, trust = config.adapters, config.trust_remote_code
@@ -49,10 +46,10 @@ def build_train_model(
         if parent_dir is None:
             model = config.pretrained
             encoder, tokenizer = load_encoder(model.name, model.revision, trust_remote_code=trust)
-        elif is_adapter_artefact(parent_dir):  # merge: the parent's LoRA goes into the encoder
+        elif parent_dir.is_adapter_artefact():  # merge: the parent's LoRA goes into the encoder
             encoder, tokenizer = merged_encoder(parent_dir, trust)
         else:  # full fine-tuning, or a later stage of a merged target (XCOPA: Social IQa, then COPA)
-            encoder, tokenizer = load_encoder(str(parent_dir / "encoder"), trust_remote_code=trust)
+            encoder, tokenizer = load_encoder(str(parent_dir.encoder), trust_remote_code=trust)
         model, tokenizer = MultiTaskModel(encoder, head_specs), tokenizer
     else:
         model, tokenizer = _adapter_model(recipe, config, parent_dir, head_specs)
@@ -74,7 +71,7 @@ def _start_mlm_heads_from_checkpoint(model: MultiTaskModel, config: TrainPhaseCo
 
 
 def _adapter_model(
-    recipe: AdapterRecipe, config: TrainPhaseConfig, parent_dir: Path | None, head_specs: dict[str, dict[str, Any]]
+    recipe: AdapterRecipe, config: TrainPhaseConfig, parent_dir: PhaseDir | None, head_specs: dict[str, dict[str, Any]]
 ) -> tuple[AdapterModel, Any]:
     trust, method = config.trust_remote_code, recipe.method
     parent: dict[str, Any] | None = None
@@ -82,7 +79,7 @@ def _adapter_model(
         base = config.pretrained.model_dump()
         encoder, tokenizer = load_base(base, trust)
     else:
-        parent = record = read_json(parent_dir / SETUP_JSON)
+        parent = record = read_json(parent_dir.adapter_setup)
         base = record["base"]
         encoder, tokenizer = load_base(base, trust)
         load_adapters(parent_dir, encoder)

@@ -7,13 +7,13 @@ adapter method the parent hands over its adapters and the base model's identity 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from accelerate import Accelerator
 from transformers import set_seed
 
+from xstilts.artefacts import PhaseDir
 from xstilts.data.batching import TaskStream
 from xstilts.data.features import FeatureCache, Features
 from xstilts.evaluation.scoring import score_set
@@ -25,8 +25,6 @@ from xstilts.training.loop import train
 from xstilts.training.methods import build_train_model
 from xstilts.training.settings import TrainingSettings
 
-TRAIN_STATE = "train_state"
-
 
 def _head_spec(head: HeadConfig) -> dict[str, Any]:
     options = head_type(head.kind).options(head.data)
@@ -35,8 +33,8 @@ def _head_spec(head: HeadConfig) -> dict[str, Any]:
 
 def run_train_phase(
     config: TrainPhaseConfig,
-    phase_dir: Path,
-    parent_dir: Path | None,
+    phase_dir: PhaseDir,
+    parent_dir: PhaseDir | None,
     cache: FeatureCache,
     accelerator: Accelerator,
     desc: str,
@@ -93,7 +91,7 @@ def run_train_phase(
         tokenizer.pad_token_id,
         settings,
         config.seed,
-        phase_dir / TRAIN_STATE,
+        phase_dir.train_state,
         select,
         accelerator,
         desc,
