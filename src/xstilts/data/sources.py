@@ -35,7 +35,16 @@ class DataSource(BaseModel):
     revision: str | None = None
 
 
+# A local path ``stdlib:`` means the docstring-function corpus built from the running Python's standard library
+# (``data.pydoc_corpus``), in CodeSearchNet's format; the directory it resolves to names the version and content hash.
+STDLIB = "stdlib:"
+
+
 def resolve_local(path: str) -> Path:
+    if path == STDLIB:
+        from xstilts.data.pydoc_corpus import stdlib_corpus
+
+        return stdlib_corpus()
     if path.startswith(EMBEDDED):
         return EMBEDDED_ROOT / path[len(EMBEDDED) :]
     return Path(path).expanduser()

@@ -47,12 +47,25 @@ QUICK = {
 # forward passes then cost a few percent of the demo's training.
 RANK_SAMPLE = 128
 
+# ``xstilts demo --code``: the full demo with a code intermediate beside the two natural-language ones, pydoc_pair
+# (docstring-function matching built from the running Python's standard library), as many training pairs as
+# demo_para has and as many epochs; the report then shows the code-vs-NL table.
+CODE = {
+    **FULL,
+    "intermediate": [*FULL["intermediate"], "pydoc_pair"],
+    "tasks": {
+        **FULL["tasks"],
+        "pydoc_pair": {"training": {"epochs": 2, "max_train_examples": 600, "max_eval_examples": 200}},
+    },
+}
 
-def demo_spec(model_dir: Path, quick: bool) -> ExperimentSpec:
-    settings = QUICK if quick else FULL
+
+def demo_spec(model_dir: Path, quick: bool, code: bool = False) -> ExperimentSpec:
+    settings = CODE if code else QUICK if quick else FULL
+    name = "demo-code" if code else "demo-quick" if quick else "demo"
     return ExperimentSpec.model_validate(
         {
-            "name": "demo-quick" if quick else "demo",
+            "name": name,
             "model": str(model_dir),
             "seeds": [1],
             "target": ["demo_nli"],

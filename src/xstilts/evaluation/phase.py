@@ -22,6 +22,7 @@ from xstilts.data.features import FeatureCache
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.retrieval import retrieval_evaluation
 from xstilts.evaluation.scoring import HeadScorer, LanguageData
+from xstilts.kinds.dual_encoder import DUAL_ENCODER
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.models.adapters import load_phase_model, use_language
 from xstilts.models.multitask import MultiTaskModel
@@ -36,7 +37,7 @@ def run_eval_phase(
     """``parent_dir`` is None only for a retrieval target evaluated on the pretrained model (the baseline)."""
     task = get_task(config.task)
     split, data, source = config.split, config.data, config.source
-    build = retrieval_evaluation if task.kind is RETRIEVAL else _head_evaluation
+    build = retrieval_evaluation if _by_embeddings(task, parent_dir) else _head_evaluation
     model, tokenizer, scorer = build(config, task, parent_dir, device)
     model.to(device)
     metrics: list[dict[str, Any]] = []
@@ -53,6 +54,16 @@ def run_eval_phase(
             )
         metrics += _metric_rows(task.name, language, split, read_json(done))
     return metrics
+
+
+def _by_embeddings(task: Task, parent_dir: PhaseDir | None) -> bool:
+    """Retrieval, and a dual-encoder task whose parent has no head for it (a probe of the intermediate encoder or
+    of the pretrained model), are scored by embeddings of the parent's encoder (``evaluation.retrieval``)."""
+    if task.kind is RETRIEVAL:
+        return True
+    if task.kind is not DUAL_ENCODER:
+        return False
+    return parent_dir is None or task.name not in read_json(parent_dir.heads_json)
 
 
 def _head_evaluation(

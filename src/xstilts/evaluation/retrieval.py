@@ -36,13 +36,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from xstilts.artefacts import PhaseDir
+from xstilts.artefacts import PhaseDir, read_json
 from xstilts.data.batching import evaluation_batches
 from xstilts.data.examples import Example, RetrievalExample, RetrievalItem
 from xstilts.data.features import Features
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.predict import forward_batches
 from xstilts.evaluation.scoring import LanguageData, Outcome
+from xstilts.kinds.dual_encoder import DUAL_ENCODER, rank_set
 from xstilts.kinds.retrieval import CANDIDATES, QUERIES, RETRIEVAL, side_rows
 from xstilts.metrics.bucc import (
     best_threshold,
@@ -51,6 +52,7 @@ from xstilts.metrics.bucc import (
     candidates_from_sentences,
     sentence_ids,
 )
+from xstilts.metrics.ranking import RANKING_METRICS
 from xstilts.metrics.retrieval import TOP_K, mean_average_precision, mean_reciprocal_rank, tatoeba_accuracy
 from xstilts.models.encoder import load_encoder
 from xstilts.models.multitask import MultiTaskModel
@@ -316,12 +318,27 @@ def entity_linking(sets: Sets, split: Split) -> Outcome:
     return Outcome({f"map@{TOP_K}": scores[f"mrr@{TOP_K}"]}, "json", json.dumps(rankings, indent=1) + "\n")
 
 
+def dual_encoder_probe(metric: str) -> Callable[[Sets, Split], Outcome]:
+    """A dual-encoder task's own decoding and metric (``kinds.dual_encoder``, ``metrics.ranking``) on embeddings
+    of an encoder that was not trained for it: the probe of an intermediate (or pretrained) encoder."""
+
+    def protocol(sets: Sets, split: Split) -> Outcome:
+        embedded = sets(split)
+        example = embedded.example
+        predictions = {example.guid: rank_set(example, embedded.queries(), embedded.candidates())}
+        scores = RANKING_METRICS[metric]([example], predictions)
+        return Outcome(scores, DUAL_ENCODER.prediction_extension, DUAL_ENCODER.render([example], predictions))
+
+    return protocol
+
+
 # task.metric -> protocol(sets, split)
 PROTOCOLS: dict[str, Callable[[Sets, Split], Outcome]] = {
     "tatoeba_accuracy": tatoeba,
     "bucc_f1": bucc,
     "map@20": ranked,
     "mewslix_map20": entity_linking,
+    **{metric: dual_encoder_probe(metric) for metric in RANKING_METRICS},
 }
 
 
@@ -359,9 +376,28 @@ def retrieval_evaluation(
     else:
         encoder, tokenizer = load_encoder(config.pretrained.name, config.pretrained.revision, trust_remote_code=trust)
     num_layers = encoder.config.num_hidden_layers
-    layer = resolve_layer(data["retrieval_layer"], num_layers, task.retrieval_layers)
-    options = RETRIEVAL.head_type.options(data) | {"layer": layer}
+    options = RETRIEVAL.head_type.options(data)
+    trained = _dual_encoder_options(parent_dir) if parent_dir is not None else None
+    if trained is not None and data["retrieval_layer"] is None:
+        # A dual encoder is evaluated on the embeddings it was trained on (its layer, by default the last one).
+        options = {
+            "layer": trained["layer"] if trained["layer"] is not None else num_layers,
+            "pooling": trained["pooling"],
+        }
+    layer = resolve_layer(options["layer"], num_layers, task.retrieval_layers)
+    options = options | {"layer": layer}
     model = MultiTaskModel(encoder, {task.name: {"kind": RETRIEVAL.name, "num_labels": 0, "options": options}})
     embeddings = Embeddings(model, task.name, tokenizer.pad_token_id, data["eval_batch_size"], device)
     settings = {"layer": layer, "num_layers": num_layers, "pooling": options["pooling"]}
     return model, tokenizer, RetrievalScorer(task, embeddings, settings, list(task.labels))
+
+
+def _dual_encoder_options(parent_dir: PhaseDir) -> dict[str, Any] | None:
+    """The layer and pooling of the parent phase's dual-encoder head, if it trained one."""
+    heads = parent_dir.heads_json
+    if not heads.exists():
+        return None
+    for spec in read_json(heads).values():
+        if spec.get("kind") == DUAL_ENCODER.name:
+            return {"layer": spec["options"]["layer"], "pooling": spec["options"]["pooling"]}
+    return None

@@ -113,7 +113,8 @@ def _head_config(spec: ExperimentSpec, member: MixMember) -> HeadConfig:
             task=select.task,
             split=select.split,
             source=spec.source_for(select.task),
-            language=member.select_language or ENGLISH,
+            # a task trained on several (programming) languages selects on the first one's dev data
+            language=member.select_language or (languages[0] if task.training_languages else ENGLISH),
         )
         if task.selection_metric
         else None,
@@ -191,6 +192,8 @@ def _target_stages(spec: ExperimentSpec, task: Task) -> tuple[str, ...]:
     (``RetrievalOptions``): its evaluation reads the intermediate artefact, or the pretrained model."""
     if task.kind is RETRIEVAL:
         return spec.retrieval_stages(task)
+    if spec.probes(task):  # a dual-encoder target probing the intermediate encoder: no training of its own
+        return ()
     return (*task.earlier_stages, task.name)
 
 

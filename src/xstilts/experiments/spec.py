@@ -31,6 +31,7 @@ from xstilts.experiments.variants import (
     expand,
     training_source,
 )
+from xstilts.kinds.dual_encoder import DUAL_ENCODER
 from xstilts.kinds.retrieval import RETRIEVAL
 from xstilts.kinds.span_extraction import SPAN_EXTRACTION
 from xstilts.tasks.base import Role, Task
@@ -45,11 +46,15 @@ Loc = tuple[str | int, ...]
 class RetrievalOptions(BaseModel):
     """What a retrieval target's encoder is evaluated after: the intermediate phase (or the pretrained model for
     the baseline) with no target training, as XTREME does for BUCC and Tatoeba; or after fine-tuning on SQuAD
-    v1.1, as XTREME-R does for Tatoeba."""
+    v1.1, as XTREME-R does for Tatoeba; or after the task's dual-encoder training stage (``dual_encoder``: LAReQA's on
+    SQuAD v1.1 answer sentences, Mewsli-X's on its English Wikipedia pairs), XTREME-R's recipe for those two."""
 
     model_config = ConfigDict(extra="forbid")
 
-    after: Literal["intermediate", "squad_v1"] = "intermediate"
+    after: Literal["intermediate", "squad_v1", "dual_encoder"] = Field(
+        default="intermediate",
+        description="dual_encoder: XTREME-R's recipe, the task's contrastive dual-encoder training stage first",
+    )
 
 
 class TaskOptions(BaseModel):
@@ -60,7 +65,9 @@ class TaskOptions(BaseModel):
     data: DataSource | None = Field(default=None, description="default: the task's own (the hub, or embedded data)")
     training: dict[str, Any] = Field(default_factory=dict)
     languages: list[str] | None = None
-    retrieval: RetrievalOptions | None = Field(default=None, description="retrieval targets only")
+    retrieval: RetrievalOptions | None = Field(
+        default=None, description="retrieval targets, and dual-encoder targets (after: intermediate: probe only)"
+    )
 
 
 class ExperimentSpec(BaseModel):
@@ -98,11 +105,15 @@ class ExperimentSpec(BaseModel):
 
     def train_languages(self, member: MixMember) -> list[str]:
         """The languages of a member's training data: its ``train_language``; for MLM, the languages in
-        ``tasks: {mlm: {languages: [...]}}``; else English."""
+        ``tasks: {mlm: {languages: [...]}}``; for a task with ``training_languages`` (CodeSearchNet's programming
+        languages), those in ``tasks: {<task>: {languages: [...]}}`` or by default the task's; else English."""
         if member.train_language:
             return [member.train_language]
         if member.task == MLM:
             return list(self.tasks.get(MLM, TaskOptions()).languages or [])
+        task = get_task(member.task)
+        if task.training_languages:  # data in several (programming) languages: those listed, else the task's own
+            return list(self.tasks.get(task.name, TaskOptions()).languages or task.training_languages)
         return [ENGLISH]
 
     def settings_for(self, task: str) -> TrainingSettings:
@@ -113,7 +124,15 @@ class ExperimentSpec(BaseModel):
     def retrieval_stages(self, task: Task) -> tuple[str, ...]:
         """The training phases a retrieval target gets before its evaluation: none, or SQuAD v1.1."""
         options = self.tasks.get(task.name, TaskOptions()).retrieval
+        if options is not None and options.after == "dual_encoder" and task.dual_encoder_stage:
+            return (task.dual_encoder_stage,)
         return ("squad_v1",) if options is not None and options.after == "squad_v1" else ()
+
+    def probes(self, task: Task) -> bool:
+        """A dual-encoder target evaluated without training of its own (``retrieval: {after: intermediate}``): an
+        evaluation-only probe of the intermediate encoder (or of the pretrained model for the baseline)."""
+        options = self.tasks.get(task.name, TaskOptions()).retrieval
+        return task.kind is DUAL_ENCODER and options is not None and options.after == "intermediate"
 
     def source_for(self, task: str) -> DataSource:
         return self.tasks.get(task, TaskOptions()).data or get_task(task).default_source
@@ -155,8 +174,17 @@ def _check(spec: ExperimentSpec) -> None:
         raise _SpecProblem(("seeds",), "a seed is listed twice")
     for name, options in spec.tasks.items():
         task = known(name, ("tasks", name))
-        if options.retrieval is not None and task.kind is not RETRIEVAL:
+        if options.retrieval is not None and task.kind not in (RETRIEVAL, DUAL_ENCODER):
             raise _SpecProblem(("tasks", name, "retrieval"), f"{name!r} is not a retrieval task")
+        if options.retrieval is not None and task.kind is DUAL_ENCODER and options.retrieval.after == "squad_v1":
+            raise _SpecProblem(
+                ("tasks", name, "retrieval", "after"), f"{name!r} is trained as a dual encoder or probed (intermediate)"
+            )
+        if options.retrieval is not None and options.retrieval.after == "dual_encoder" and not task.dual_encoder_stage:
+            raise _SpecProblem(
+                ("tasks", name, "retrieval", "after"),
+                f"{name!r} has no dual-encoder training recipe (LAReQA and Mewsli-X have XTREME-R's)",
+            )
         for k, language in enumerate(options.languages or []):
             if language not in task.languages:
                 raise _SpecProblem(

@@ -2,6 +2,7 @@
 
 from xstilts.kinds import (
     classification,
+    dual_encoder,
     masked_lm,
     multiple_choice,
     retrieval,
@@ -15,6 +16,7 @@ __all__ = [
     "Kind",
     "all_kinds",
     "classification",
+    "dual_encoder",
     "get_kind",
     "masked_lm",
     "multiple_choice",

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from xstilts.metrics.accuracy import accuracy
 from xstilts.metrics.accuracy_f1 import accuracy_f1
 from xstilts.metrics.mlqa import mlqa as mlqa_metric  # the package attribute stays the module
+from xstilts.metrics.ranking import RANKING_METRICS
 from xstilts.metrics.seqeval_f1 import seqeval_f1
 from xstilts.metrics.squad_v1 import squad_v1
 from xstilts.metrics.squad_v2 import squad_v2
@@ -23,6 +24,7 @@ METRICS: dict[str, Metric] = {
     "squad_v2": squad_v2,
     "seqeval_f1": seqeval_f1,
     "tag_accuracy": tag_accuracy,
+    **RANKING_METRICS,  # ranked retrieval sets of the dual-encoder kind
 }
 
 

@@ -91,6 +91,16 @@ class Task:
     # Retrieval: the layer XTREME's scripts embed at a given encoder depth (depth -> hidden_states index, see
     # models/pooling.py); a depth not listed scales XTREME-R's layer 14 of 24.
     retrieval_layers: ClassVar[dict[int, int]] = {}
+    # A version of what the reader derives from the files beyond reading them (generated negatives): part of the
+    # feature-cache key when set, so a changed recipe is never served the old features.
+    data_recipe: ClassVar[str | None] = None
+    # A task whose training data comes in several languages of its own (CodeSearchNet's programming languages) trains
+    # on those listed in ``tasks: {<task>: {languages: [...]}}``, by default on these, and selects on the first.
+    training_languages: ClassVar[tuple[str, ...]] = ()
+    # A retrieval target's dual-encoder training task (``retrieval: {after: dual_encoder}``): XTREME-R's recipe.
+    dual_encoder_stage: ClassVar[str | None] = None
+    # What the task's data is about, for the report's grouping of intermediate variants: "natural language" or "code".
+    domain: ClassVar[str] = "natural language"
 
     def check_split(self, split: Split, language: str) -> None:
         have = self.splits.get(split, ())

@@ -41,6 +41,7 @@ class LAReQA(Task):
     hub_dataset = "google-research-datasets/xquad_r"
     local_layout = "the LAReQA repository's xquad-r directory: LANG.json (SQuAD JSON with sentences, sentence_breaks)"
     train_from = SplitRef("squad_v1", "train")  # used only with retrieval.after: squad_v1
+    dual_encoder_stage = "lareqa_squad"  # retrieval.after: dual_encoder, XTREME-R's recipe
     select_on = SplitRef("squad_v1", "dev")
     description = "Answer retrieval from a multilingual pool (LAReQA, XQuAD-R)"
 

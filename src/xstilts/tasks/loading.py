@@ -60,6 +60,8 @@ def load_features(
         "training": training,
         "settings": shape.model_dump(),
     }
+    if task.data_recipe is not None:  # only tasks that derive data have one: other tasks' keys stay as they were
+        parts["data_recipe"] = task.data_recipe
     key = cache_key(parts)
     features = cache.get(key)
     if features is None:

@@ -38,6 +38,7 @@ class MewsliX(Task):
         " wikinews_mentions-{dev,test}.jsonl"
     )
     train_from = SplitRef("squad_v1", "train")  # used only with retrieval.after: squad_v1
+    dual_encoder_stage = "mewsli_x_wiki"  # retrieval.after: dual_encoder, XTREME-R's recipe
     select_on = SplitRef("squad_v1", "dev")
     default_source = DataSource(source="local")
     description = "Entity linking by retrieval over a multilingual entity set (Mewsli-X)"

@@ -31,6 +31,7 @@ from transformers import get_linear_schedule_with_warmup
 from xstilts.data.batching import TaskStream, collate, epoch_schedule
 from xstilts.data.samplers import PROPORTIONAL, Sampling
 from xstilts.errors import Preempted, XstiltsError
+from xstilts.models.contrastive import LOCAL_ROWS
 from xstilts.models.heads import Head
 from xstilts.training.checkpoint import latest_checkpoint, load_checkpoint, load_weights, save_checkpoint, save_weights
 from xstilts.training.preemption import stop_requests
@@ -189,8 +190,10 @@ def train(
                 ]
                 for m, (head, indices, part_share) in enumerate(parts):
                     rows, weight = _share(indices, rank, processes)
-                    weight *= part_share
                     batch = collate(features[head], rows, pad_id, with_targets=True)
+                    if processes > 1:  # a contrastive head gathers the real rows of every process as negatives
+                        batch[LOCAL_ROWS] = torch.tensor(len(rows) if weight else 0)
+                    weight *= part_share
                     batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                     # Gradients are all-reduced once per optimizer step, on its last micro-batch.
                     with accelerator.no_sync(model) if m < len(parts) - 1 else contextlib.nullcontext():

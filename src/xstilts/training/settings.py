@@ -26,6 +26,7 @@ DATA_FIELDS = (
     "regions",
     "region_dimensions",
     "vision_lr",
+    "contrastive_temperature",
 )
 
 
@@ -75,6 +76,11 @@ class TrainingSettings(BaseModel):
     region_dimensions: int = Field(default=2048, ge=1, description="dimensions of a region feature (IGLUE's: 2048)")
     vision_lr: float | None = Field(
         default=None, gt=0, description="the vision stem's learning rate (default: lr); it starts from scratch"
+    )
+    contrastive_temperature: float = Field(
+        default=0.05,
+        gt=0,
+        description="dual-encoder training: InfoNCE divides cosine similarities by this (E5's and SimCSE's 0.05)",
     )
     checkpoint_every: int = Field(default=500, ge=1, description="optimizer steps between resumable checkpoints")
     group_by_length: bool = True
