@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from xstilts.artefacts import PhaseDir, disk_full, read_json
+from xstilts.artefacts import PHASE_JSON, PhaseDir, disk_full, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +132,7 @@ class ResultsStore:
                 Path(f"{self.path}{suffix}").rename(f"{aside}{suffix}")
         logger.warning("%s: %s; set aside as %s and rebuilt from the phase directories", self.path, err, aside.name)
         self._checked = True
-        for directory in PhaseDir.all_in(self.path.parent):
-            if directory.is_done() and not directory.damage():
-                self.record_phase(directory.read_record())
+        index_phase_records(self, self.path.parent)
 
     def record_phase(self, record: dict[str, Any]) -> None:
         """Inserts or replaces one phase and all its metrics in a single transaction. A full disk leaves the store
@@ -220,10 +218,24 @@ class ResultsStore:
 def rebuild(run_dir: Path) -> ResultsStore:
     """Indexes every completed phase directory of a run into its store."""
     store = ResultsStore(run_dir / STORE_NAME)
-    for directory in PhaseDir.all_in(run_dir):
-        if directory.is_done() and not directory.damage():
-            store.record_phase(directory.read_record())
+    index_phase_records(store, run_dir)
     return store
+
+
+def index_phase_records(store: ResultsStore, run_dir: Path) -> None:
+    """Indexes the record of every finished phase directory whose ``phase.json`` reads. Its metrics were computed
+    before it was written, so they stand even when artefact files were removed since (a run directory copied
+    without its encoders) or damaged: ``xstilts run`` sets such a phase aside and reruns it before reusing it,
+    and indexes the new record."""
+    for directory in PhaseDir.all_in(run_dir):
+        if not directory.is_done():
+            continue
+        try:
+            record = directory.read_record()
+        except (OSError, ValueError) as err:
+            logger.warning("%s: not indexed, its %s does not read (%s)", directory.root, PHASE_JSON, err)
+            continue
+        store.record_phase(record)
 
 
 def _current_ids(run_dir: Path) -> set[str] | None:
