@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 from transformers import AutoModel, AutoTokenizer
 
@@ -157,7 +158,7 @@ def _worker(rank: int, init: str, queries: torch.Tensor, positives: torch.Tensor
             dist.all_reduce(g)
             g /= 2
         if rank == 0:
-            torch.save({"q": grads[0], "p": grads[1]}, out)
+            save_file({"q": grads[0].contiguous(), "p": grads[1].contiguous()}, out)
     finally:
         dist.destroy_process_group()
 
@@ -169,11 +170,11 @@ def test_two_processes_give_the_one_process_gradient_of_the_whole_batch(tmp_path
     keys = torch.tensor([1, 2, 3, 1, 5, 6, 7])  # rows 0 and 3 share their positive item (across processes)
     loss, q, p = _loss_and_grads(queries, positives, keys)
     loss.backward()
-    out = tmp_path / "rank0.pt"
+    out = tmp_path / "rank0.safetensors"
     init = f"file://{tempfile.mktemp(dir=tmp_path)}"
     os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     mp.spawn(_worker, args=(init, queries, positives, keys, str(out)), nprocs=2, join=True)
-    result = torch.load(out)
+    result = load_file(out)
     assert torch.allclose(result["q"], q.grad, atol=1e-6)
     assert torch.allclose(result["p"], p.grad, atol=1e-6)
 
