@@ -7,8 +7,8 @@ their results with the in-process executor's."""
 
 from __future__ import annotations
 
+import io
 import itertools
-import json
 from pathlib import Path
 
 import pytest
@@ -142,11 +142,11 @@ def sequential(tiny_model: Path, data_root: Path, tmp_path_factory: pytest.TempP
     return _real_run(root, tiny_model, data_root, "{kind: local}")
 
 
-def _real_run(root: Path, model: Path, data: Path, executor: str) -> dict[tuple, float]:
+def _real_run(root: Path, model: Path, data: Path, executor: str, console: Console | None = None) -> dict[tuple, float]:
     spec = root / "exp.yaml"
     text = experiment_yaml(model, data, intermediate="[none]", target="[xnli, pawsx]", executor=executor)
     spec.write_text(text.replace("epochs: 2", "epochs: 1"))
-    store = run_experiment(load_spec(spec), root / "run", Console(file=None))
+    store = run_experiment(load_spec(spec), root / "run", console or Console(file=None))
     return {(r["phase"], r["language"], r["split"], r["metric"]): r["value"] for r in store.metrics()}
 
 
@@ -154,15 +154,20 @@ def _real_run(root: Path, model: Path, data: Path, executor: str) -> dict[tuple,
 def test_parallel_phases_on_two_cpu_devices_overlap_and_match_the_sequential_run(
     sequential: dict[tuple, float], tiny_model: Path, data_root: Path, tmp_path: Path
 ) -> None:
-    results = _real_run(tmp_path, tiny_model, data_root, "{kind: local, devices: [cpu, cpu]}")
+    driver = io.StringIO()
+    results = _real_run(
+        tmp_path, tiny_model, data_root, "{kind: local, devices: [cpu, cpu]}", Console(file=driver, width=500)
+    )
     assert results.keys() == sequential.keys()
     assert list(results.values()) == pytest.approx(list(sequential.values()), abs=1e-6)
-    records = [json.loads(path.read_text()) for path in (tmp_path / "run").glob("phases/*/phase.json")]
-    xnli, pawsx = (
-        next((r["started_at"], r["finished_at"]) for r in records if r["kind"] == "train" and r["tasks"] == [task])
-        for task in ("xnli", "pawsx")
-    )
-    assert _overlap(xnli, pawsx)
+    # Side by side, read from the driver, not the clock: both training subprocesses were launched before
+    # either finished. (Their own start times are no proof either way: a 3-step phase can finish while the
+    # other process is still importing torch on a loaded machine.)
+    lines = driver.getvalue().splitlines()
+    launched = [i for i, line in enumerate(lines) if line.startswith("target ") and "running on device" in line]
+    finished = [i for i, line in enumerate(lines) if line.startswith("target ") and line.endswith(": done")]
+    assert len(launched) == 2 and len(finished) == 2
+    assert max(launched) < min(finished)
 
 
 @pytest.mark.slow
