@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
-from tests import builders, choice_builders, retrieval_files, xtreme_mock
+from tests import builders, choice_builders, fuzz_iglue, retrieval_files, xtreme_mock
 from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
 from xstilts.evaluation.submission import score_submission
@@ -59,13 +59,15 @@ class Format:
     name: str
     build: Callable[[Path], None]
     read: Callable[[Path], Any]
-    syntax: str  # "lines", "json" or "jsonl"
+    syntax: str  # "lines", "json", "jsonl" or "binary" (which needs ``mutations``)
     ids: bool = False  # records carry ids that must be unique
     columns: bool = False  # tab-separated fields
     files: tuple[str, ...] = ()  # glob patterns of the files to mutate (default: every file)
     # Files that may be empty or repeat a record: BUCC predictions (no pair extracted is a valid, poor submission;
     # the official scorer reads the pairs as a set).
     sets: tuple[str, ...] = ()
+    # The format's own mutations, (draw, file name, bytes) -> (mutation name, bytes); default: ``mutate``'s text ones.
+    mutations: Callable[[Any, str, bytes], tuple[str, bytes]] | None = None
 
 
 def _task_reader(task: str, split: str, language: str) -> Callable[[Path], Any]:
@@ -166,6 +168,10 @@ def _text(root: Path) -> None:
     _write(root / "de.txt", "Erster Satz hier.\n\nZweiter Satz, länger als der erste.\nDritter.\n")
 
 
+def _answer_vocabulary(root: Path) -> Any:
+    return get_task("xgqa").label_set(DataSource(source="local", path=str(root)))
+
+
 FORMATS: tuple[Format, ...] = (
     Format(
         "xnli_tsv",
@@ -239,6 +245,16 @@ FORMATS: tuple[Format, ...] = (
     Format("mewsli_x_jsonl", _mewsli, _task_reader("mewsli_x", "dev", "de"), "jsonl", ids=True),
     Format("plain_text", _text, _task_reader("mlm", "train", "de"), "lines"),
     Format("submission", _submission_dirs, _score, "lines", ids=True, columns=True, sets=("predictions/bucc2018/*",)),
+    # IGLUE (tests/fuzz_iglue.py); the retrieval sets (xFlickr&CO, WIT) and H5 region features are read elsewhere.
+    Format("xvnli_jsonl", fuzz_iglue.write_xvnli, _task_reader("xvnli", "test", "fr"), "jsonl", ids=True),
+    Format("marvl_jsonl", fuzz_iglue.write_marvl, _task_reader("marvl", "test", "sw"), "jsonl", ids=True),
+    Format("nlvr2_jsonl", fuzz_iglue.write_nlvr2, _task_reader("marvl", "train", "en"), "jsonl", ids=True),
+    Format("gqa_questions_json", fuzz_iglue.write_gqa_questions, _task_reader("xgqa", "test", "de"), "json", ids=True),
+    Format("gqa_answers_json", fuzz_iglue.write_gqa_answers, _answer_vocabulary, "json", ids=True),
+    Format(
+        "region_npz", fuzz_iglue.write_regions, fuzz_iglue.read_regions, "binary", mutations=fuzz_iglue.mutate_regions
+    ),
+    Format("image_files", fuzz_iglue.write_images, fuzz_iglue.read_images, "binary", mutations=fuzz_iglue.mutate_image),
 )
 
 
@@ -310,7 +326,10 @@ def _dump_with_duplicate_key(value: Any, target: tuple, path: tuple = ()) -> str
 
 
 def _duplicate_json_record(draw: Any, value: Any) -> str:
-    """A record with an ``id`` repeated in its list (a SQuAD question), else an object's key written twice."""
+    """A record with an ``id`` repeated in its list (a SQuAD question), else an object's key written twice; in a
+    document that is one list of strings (GQA's answer vocabulary), one of them repeated."""
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return json.dumps([*value, draw(st.sampled_from(value))], ensure_ascii=False)
     lists = [p for p in _json_nodes(value) if _is_id_list(_at(value, p))]
     if lists and draw(st.booleans()):
         where = draw(st.sampled_from(lists))
@@ -332,6 +351,8 @@ def _is_id_list(value: Any) -> bool:
 
 def mutate(draw: Any, fmt: Format, name: str, data: bytes) -> tuple[str, bytes]:
     """(mutation name, mutated bytes) of one file of ``fmt``."""
+    if fmt.mutations is not None:
+        return fmt.mutations(draw, name, data)
     kinds = ["truncate", "random_bytes", "encoding", "bom", "crlf", "cr", "huge_line", "empty", "duplicate_id"]
     if fmt.columns:
         kinds += ["drop_column", "extra_column"]
@@ -378,7 +399,7 @@ def mutate(draw: Any, fmt: Format, name: str, data: bytes) -> tuple[str, bytes]:
         record = _wrong_type(draw, json.loads(lines[i]))
         return kind, b"\n".join([*lines[:i], json.dumps(record, ensure_ascii=False).encode(), *lines[i + 1 :]])
     if kind == "duplicate_id":
-        if fmt.syntax == "json" or name.endswith(".json"):
+        if fmt.syntax == "json" or (name.endswith(".json") and fmt.syntax != "jsonl"):  # NLVR2's .json: JSON lines
             return kind, _duplicate_json_record(draw, json.loads(text)).encode()
         i = _pick_line(draw, lines, header)
         if i is None:

@@ -25,7 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from xstilts.data.files import check_label, field_error, read_json_document, read_jsonl, text_field, typed_field
+from xstilts.data.files import (
+    check_label,
+    check_unique,
+    field_error,
+    read_json_document,
+    read_jsonl,
+    text_field,
+    typed_field,
+)
 
 VOLTA_NLI_LABELS = ("contradiction", "neutral", "entailment")  # VOLTA's LABEL_MAP order, 0 1 2
 NO_CONSENSUS = "-"
@@ -56,13 +64,17 @@ def read_entailment_jsonl(path: Path, keep_no_consensus: bool) -> list[Entailmen
     """XVNLI's ``annotations/<lang>/test.jsonl`` or VOLTA's ``snli_ve_<split>.jsonl``; rows with gold ``-`` are kept
     (evaluation: they count as wrong) or left out (training: there is nothing to learn from them)."""
     rows = []
+    seen: dict[str, int | str] = {}
     for line, row in read_jsonl(path):
+        # The pair id keys the predictions and aligns the languages: an item written twice would count twice.
+        pair_id = text_field(path, line, row, "pairID")
+        check_unique(path, line, "pairID", pair_id, seen)
         label = check_label(path, line, "gold_label", text_field(path, line, row, "gold_label"), _SPELLINGS)
         if label == NO_CONSENSUS and not keep_no_consensus:
             continue
         rows.append(
             EntailmentRow(
-                text_field(path, line, row, "pairID"),
+                pair_id,
                 text_field(path, line, row, "sentence1"),
                 text_field(path, line, row, "sentence2"),
                 _image_id(path, line, row),
@@ -89,11 +101,14 @@ class ImagePairRow:
 def read_marvl_jsonl(path: Path) -> list[ImagePairRow]:
     """MaRVL's ``marvl-<lang>.jsonl``; the image references are ``<concept>/<file>``."""
     rows = []
+    seen: dict[str, int | str] = {}
     for line, row in read_jsonl(path):
         concept = text_field(path, line, row, "concept")
+        identifier = text_field(path, line, row, "id")
+        check_unique(path, line, "id", identifier, seen)
         rows.append(
             ImagePairRow(
-                text_field(path, line, row, "id"),
+                identifier,
                 text_field(path, line, row, "caption"),
                 f"{concept}/{text_field(path, line, row, 'left_img')}",
                 f"{concept}/{text_field(path, line, row, 'right_img')}",
@@ -109,12 +124,17 @@ PAIR_LABELS = ("False", "True")  # NLVR2's spelling; MaRVL's JSON bools are writ
 def read_nlvr2_jsonl(path: Path) -> list[ImagePairRow]:
     """NLVR2's ``{train,dev,test1}.json``; the image references are relative to the split's image folder."""
     rows = []
+    seen: dict[str, int | str] = {}
     for line, row in read_jsonl(path):
         identifier = text_field(path, line, row, "identifier")
+        check_unique(path, line, "identifier", identifier, seen)
         stem = "-".join(identifier.split("-")[:-1])
         if not stem:
             raise field_error(path, line, "identifier", f"{identifier!r} is not NLVR2's split-set-pair-sentence id")
         directory = row.get("directory")
+        if directory is not None and (isinstance(directory, bool) or not isinstance(directory, int | str)):
+            # NLVR2's training rows name their image folder by number (0-99); anything else would build a path.
+            raise field_error(path, line, "directory", f"expected a folder number, found {type(directory).__name__}")
         prefix = f"{directory}/" if directory is not None else ""
         label = check_label(path, line, "label", text_field(path, line, row, "label"), PAIR_LABELS)
         rows.append(

@@ -12,6 +12,8 @@ image with the same fields (``image_w``/``image_h`` for the sizes).
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from xstilts.errors import DataFormatError, XstiltsError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 REGION_FIELDS = ("features", "boxes")
+SIZE_FIELDS = ("image_w", "image_h")
 
 
 def image_file(image_root: Path, reference: str) -> Path:
@@ -38,7 +41,8 @@ def image_file(image_root: Path, reference: str) -> Path:
 
 
 def load_pixels(path: Path, size: int) -> np.ndarray:
-    """The image as RGB ``uint8`` pixels, (3, size, size), resized with bicubic resampling."""
+    """The image as RGB ``uint8`` pixels, (3, size, size), resized with bicubic resampling. A file Pillow cannot
+    decode, or whose header claims more pixels than Pillow's decompression-bomb limit, is an error naming it."""
     try:
         from PIL import Image
     except ImportError as err:  # pragma: no cover - Pillow is a dependency; this names it if an install lacks it
@@ -46,25 +50,56 @@ def load_pixels(path: Path, size: int) -> np.ndarray:
     try:
         with Image.open(path) as image:
             rgb = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
-    except OSError as err:
+    except Image.DecompressionBombError as err:
+        raise DataFormatError(path, f"image too large to decode: {err}") from err
+    except (OSError, SyntaxError, ValueError) as err:  # what Pillow's decoders raise for broken data
         raise DataFormatError(path, f"not a readable image: {err}") from err
     return np.asarray(rgb, dtype=np.uint8).transpose(2, 0, 1).copy()
+
+
+# What a broken .npz raises while numpy opens it and reads its arrays (zip structure, npy headers, compression).
+_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+
+
+def _region_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a region file, read without pickles; a file that is no ``.npz`` archive is an error."""
+    try:
+        with open(path, "rb") as handle:
+            data = np.load(handle, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise DataFormatError(path, "not an npz archive (a single .npy array?); expected np.savez's output")
+            with data:
+                missing = [name for name in (*REGION_FIELDS, *SIZE_FIELDS) if name not in data.files]
+                if missing:
+                    raise DataFormatError(
+                        path, f"region file lacks {', '.join(missing)} (has {', '.join(data.files) or 'nothing'})"
+                    )
+                return {name: data[name] for name in (*REGION_FIELDS, *SIZE_FIELDS)}
+    except _NPZ_ERRORS as err:
+        raise DataFormatError(path, f"not a readable npz region file: {type(err).__name__}: {err}") from err
+
+
+def _real_array(path: Path, name: str, value: np.ndarray) -> np.ndarray:
+    """``value`` as float32 if it holds finite real numbers (not booleans, strings, complex numbers or objects)."""
+    if value.dtype.kind not in "fiu":
+        raise DataFormatError(path, f"field {name!r}: expected real numbers, found dtype {value.dtype}")
+    converted = value.astype(np.float32)
+    if not np.isfinite(converted).all():
+        raise DataFormatError(path, f"field {name!r}: holds NaN or infinite values (or values beyond float32)")
+    return converted
 
 
 def load_regions(path: Path, regions: int, dimensions: int) -> tuple[np.ndarray, np.ndarray]:
     """(features (regions, dimensions) float32, boxes (regions, 5) float32) from an ``.npz`` file with the arrays
     ``features`` (N, dimensions) and ``boxes`` (N, 4: x1 y1 x2 y2 in pixels), ``image_w`` and ``image_h``. Fewer
     than ``regions`` boxes are padded with zeros; more are an error (IGLUE's features have exactly 36)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [name for name in (*REGION_FIELDS, "image_w", "image_h") if name not in data.files]
-            if missing:
-                raise DataFormatError(path, f"region file lacks {', '.join(missing)} (has {', '.join(data.files)})")
-            features = np.asarray(data["features"], dtype=np.float32)
-            boxes = np.asarray(data["boxes"], dtype=np.float32)
-            width, height = float(data["image_w"]), float(data["image_h"])
-    except (OSError, ValueError) as err:
-        raise DataFormatError(path, f"not a readable npz region file: {err}") from err
+    arrays = _region_arrays(path)
+    features, boxes = (_real_array(path, name, arrays[name]) for name in REGION_FIELDS)
+    sizes = [_real_array(path, name, arrays[name]) for name in SIZE_FIELDS]
+    for name, size in zip(SIZE_FIELDS, sizes, strict=True):
+        if size.shape != ():
+            raise DataFormatError(path, f"field {name!r} has shape {size.shape}, expected one number")
+    width, height = (float(size) for size in sizes)
     if features.ndim != 2 or features.shape[1] != dimensions:
         raise DataFormatError(path, f"field 'features' has shape {features.shape}, expected (N, {dimensions})")
     if boxes.shape != (features.shape[0], 4):
