@@ -1,6 +1,7 @@
 """`xstilts run` with a vision-language target: MNLI as the text intermediate, then XVNLI (image premise) trained
 on English and evaluated zero-shot in French, on files and images the test writes; a kill -9 in the middle of the
-XVNLI phase resumes to the same metrics and tensors as an uninterrupted run."""
+XVNLI phase resumes to the same metrics and tensors as an uninterrupted run; MaRVL's image pairs train on NLVR2 and
+transfer, and resume as exactly after a kill -9 under a bottleneck adapter."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def test_xvnli_trains_on_images_transfers_and_resumes_exactly(tiny_model: Path, 
     rerun = subprocess.run(_xstilts("run", str(spec), "--out", str(interrupted)), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert json.loads((victim / "phase.json").read_text())["training"]["resumed_from_step"] > 0
+    assert json.loads((victim / "heads.json").read_text())["marvl"]["kind"] == "vision_language_pair"
     assert_same_outcome(interrupted, outcome)
 
 
@@ -78,3 +80,34 @@ def test_marvl_pairs_train_on_nlvr2_and_transfer(tiny_model: Path, tmp_path: Pat
     assert accuracy >= 75.0, accuracy
     predictions = (tmp_path / "run").glob("phases/*/predictions/marvl/test-sw.tsv")
     assert [set(p.read_text().split()) <= {"True", "False"} for p in predictions] == [True]
+
+
+def test_image_pair_adapter_phase_killed_mid_training_resumes_bit_exactly(tiny_model: Path, tmp_path: Path) -> None:
+    """MaRVL's NLVR2 training (two images a row) with a bottleneck adapter on the MNLI adapter: a SIGKILL in its
+    middle, a rerun from the last checkpoint (adapter, head with its vision stem, optimizer and data order), and the
+    same metrics and saved tensors as an uninterrupted run."""
+    from tests.vision_builders import write_marvl
+
+    write_glue_mnli(tmp_path / "mnli", n_train=32, n_dev=8)
+    write_marvl(tmp_path / "marvl", ["sw"], n_train=48, n_dev=8, n_test=8)
+    training = TRAINING.replace("epochs: 6, checkpoint_every: 10", "epochs: 4, checkpoint_every: 5")
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(
+        f"name: pairs\nmodel: {tiny_model}\nseeds: [1]\nintermediate: [mnli]\ntarget: [marvl]\nmethod: bottleneck\n"
+        f"training: {training}\ntasks:\n"
+        f"  mnli: {{data: {{source: local, path: {tmp_path / 'mnli'}}}, training: {{epochs: 1}}}}\n"
+        f"  marvl: {{data: {{source: local, path: {tmp_path / 'marvl'}}}, languages: [sw]}}\n"
+    )
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    done = subprocess.run(_xstilts("run", str(spec), "--out", str(reference)), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = run_outcome(reference)
+    assert any("/adapters/target_marvl/" in key for key in outcome[1]) and any(".stem." in key for key in outcome[1])
+
+    victim = _kill_mid_phase(_xstilts("run", str(spec), "--out", str(interrupted)), interrupted)
+    rerun = subprocess.run(_xstilts("run", str(spec), "--out", str(interrupted)), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert f"({victim.name}): partial, running" in rerun.stdout
+    assert json.loads((victim / "phase.json").read_text())["training"]["resumed_from_step"] > 0
+    assert json.loads((victim / "heads.json").read_text())["marvl"]["kind"] == "vision_language_pair"
+    assert_same_outcome(interrupted, outcome)
