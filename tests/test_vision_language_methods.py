@@ -1,5 +1,6 @@
 """A vision-language target (XVNLI, image premise) under every training method, after a text intermediate (MNLI):
-full fine-tuning, bottleneck, LoRA, MAD-X and AdapterFusion arms of one `xstilts run`. In each adapter arm the
+full fine-tuning, bottleneck, LoRA, MAD-X and AdapterFusion arms of one `xstilts run`, and LoRA merged into the
+encoder for full fine-tuning. In each adapter arm the
 encoder stays frozen while the new adapter and the head (its vision stem and classifier) train, the gradient reaches
 the adapter through the image tokens' fused pass, the artefact (adapters + heads, safetensors) reloads into the
 very model that trained, and every language is evaluated. The models are captured as they leave training."""
@@ -60,6 +61,20 @@ def arms(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     )
     run_dir, captured = _run(root, text)
     return run_dir, root / "xvnli", captured
+
+
+@pytest.fixture(scope="module")
+def merged(arms: tuple[Path, Path, dict[str, Any]], tiny_model: Path) -> tuple[Path, dict[str, Any]]:
+    """LoRA on MNLI merged into the encoder, then XVNLI fine-tuned in full (``target_method: merge``)."""
+    data = arms[1].parent
+    text = (
+        f"name: vl-merge\nmodel: {tiny_model}\nseeds: [1]\nintermediate: [mnli]\ntarget: [xvnli]\nmethod: lora\n"
+        f"target_method: merge\ntraining: {TRAINING}\ntasks:\n"
+        f"  mnli: {{data: {{source: local, path: {data / 'mnli'}}}, training: {{epochs: 1}}}}\n"
+        f"  xvnli: {{data: {{source: local, path: {data / 'xvnli'}}}, languages: [{', '.join(LANGUAGES)}]}}\n"
+    )
+    (data / "merge").mkdir()
+    return _run(data / "merge", text)
 
 
 def _targets(run_dir: Path, method: str) -> list[tuple[Path, dict[str, Any]]]:
@@ -148,3 +163,18 @@ def test_target_artefacts_reload_into_the_model_that_trained(arms: tuple[Path, P
                 np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6, err_msg=method)
             if method == "madx":  # each language's own adapter is used: the French logits are not the English ones
                 assert not torch.allclose(_logits(reloaded, batch, "en"), _logits(reloaded, batch, "fr"))
+
+
+def test_lora_merged_then_fully_fine_tuned_vision_language_target(
+    arms: tuple[Path, Path, dict[str, Any]], merged: tuple[Path, dict[str, Any]]
+) -> None:
+    run_dir, captured = merged
+    target, record = next((d, r) for d, r in _phases(run_dir) if r["role"] == "target")
+    assert (target / "encoder" / "model.safetensors").exists() and not (target / "adapters").exists()
+    model = captured[record["id"]]
+    assert _trainable(model) == {name for name, _ in model.named_parameters()}  # encoder, stem and head
+    reloaded, tokenizer = load_phase_model(PhaseDir(target), trust_remote_code=False)
+    batch = _batch(tokenizer, arms[1], "fr")
+    np.testing.assert_allclose(_logits(reloaded, batch, "fr").numpy(), _logits(model, batch, "fr").numpy(), atol=1e-6)
+    evaluated = [r for _, r in _phases(run_dir) if r["kind"] == "evaluate"]
+    assert {m["language"] for r in evaluated for m in r["metrics"]} == set(LANGUAGES)

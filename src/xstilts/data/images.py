@@ -57,8 +57,19 @@ def load_pixels(path: Path, size: int) -> np.ndarray:
     return np.asarray(rgb, dtype=np.uint8).transpose(2, 0, 1).copy()
 
 
-# What a broken .npz raises while numpy opens it and reads its arrays (zip structure, npy headers, compression).
-_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+# What a broken .npz raises while numpy opens it and reads its arrays: zip structure and checksums, npy headers,
+# compression; zipfile answers a header naming an unknown version or method with NotImplementedError, and one
+# flagging an encrypted member with RuntimeError.
+_NPZ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def _region_arrays(path: Path) -> dict[str, np.ndarray]:
