@@ -8,6 +8,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.builders import write_text
@@ -119,7 +120,9 @@ def test_xgqa_reads_questions_and_gqas_1842_answers(tmp_path: Path) -> None:
 def test_bad_rows_are_named_by_file_line_and_field(tmp_path: Path) -> None:
     row = {"gold_label": "entailment", "sentence1": "a", "sentence2": "b", "pairID": "p", "Flikr30kID": "1"}
     good = json.dumps(row)
-    bad_label = write_text(tmp_path / "a.jsonl", good + "\n" + json.dumps(row | {"gold_label": "yes"}) + "\n")
+    bad_label = write_text(
+        tmp_path / "a.jsonl", good + "\n" + json.dumps(row | {"gold_label": "yes", "pairID": "q"}) + "\n"
+    )
     with pytest.raises(DataFormatError, match=r"a\.jsonl:2: field 'gold_label': 'yes' is not one of"):
         read_entailment_jsonl(bad_label, keep_no_consensus=True)
     no_image = {k: v for k, v in row.items() if k != "Flikr30kID"}
@@ -131,7 +134,10 @@ def test_bad_rows_are_named_by_file_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match=r"m\.jsonl:1: field 'label': expected"):
         read_marvl_jsonl(path)
     nlvr2 = {"identifier": "train-1-0-0", "sentence": "s", "label": "True", "directory": 3}
-    path = write_text(tmp_path / "n.json", json.dumps(nlvr2) + "\n" + json.dumps(nlvr2 | {"label": "yes"}) + "\n")
+    path = write_text(
+        tmp_path / "n.json",
+        json.dumps(nlvr2) + "\n" + json.dumps(nlvr2 | {"label": "yes", "identifier": "train-1-0-1"}) + "\n",
+    )
     with pytest.raises(DataFormatError, match=r"n\.json:2: field 'label'"):
         read_nlvr2_jsonl(path)
     assert (
@@ -139,3 +145,59 @@ def test_bad_rows_are_named_by_file_line_and_field(tmp_path: Path) -> None:
     )
     with pytest.raises(DataFormatError, match="list of answer strings"):
         read_gqa_answers(write_text(tmp_path / "ans.json", '{"a": 0}'))
+
+
+def test_repeated_ids_and_a_wrong_nlvr2_folder_are_named(tmp_path: Path) -> None:
+    row = {"gold_label": "-", "sentence1": "a", "sentence2": "b", "pairID": "p1", "Flikr30kID": "1"}
+    path = write_text(tmp_path / "x.jsonl", json.dumps(row) + "\n" + json.dumps(row | {"gold_label": "neutral"}) + "\n")
+    # A repeated item is refused even where its first copy is left out of training (gold '-').
+    with pytest.raises(DataFormatError, match=r"x\.jsonl:2: field 'pairID': 'p1' listed twice \(first on line 1\)"):
+        read_entailment_jsonl(path, keep_no_consensus=False)
+    marvl = {"concept": "1-x", "caption": "c", "left_img": "l.jpg", "right_img": "r.jpg", "id": "sw-0", "label": True}
+    path = write_text(tmp_path / "m.jsonl", (json.dumps(marvl) + "\n") * 2)
+    with pytest.raises(DataFormatError, match=r"m\.jsonl:2: field 'id': 'sw-0' listed twice"):
+        read_marvl_jsonl(path)
+    nlvr2 = {"identifier": "train-1-0-0", "sentence": "s", "label": "True", "directory": [3]}
+    with pytest.raises(DataFormatError, match=r"n\.json:1: field 'directory': expected a folder number, found list"):
+        read_nlvr2_jsonl(write_text(tmp_path / "n.json", json.dumps(nlvr2) + "\n"))
+
+
+def _regions(path: Path, **arrays: object) -> Path:
+    values = {
+        "features": np.ones((2, 4), np.float32),
+        "boxes": np.ones((2, 4), np.float32),
+        "image_w": 10,
+        "image_h": 5,
+    }
+    np.savez(path, **(values | arrays))
+    return path
+
+
+def test_broken_region_files_and_images_are_named_errors(tmp_path: Path) -> None:
+    from tests.fuzz_iglue import _png_claiming
+    from xstilts.data.images import load_pixels, load_regions
+
+    features, boxes = load_regions(_regions(tmp_path / "ok.npz"), 3, 4)
+    assert features.shape == (3, 4) and boxes[0].tolist() == pytest.approx([0.1, 0.2, 0.1, 0.2, 0.0])
+    cases = {
+        "nan.npz": ({"features": np.full((2, 4), np.nan)}, "field 'features': holds NaN or infinite values"),
+        "complex.npz": ({"boxes": np.ones((2, 4), np.complex64)}, "field 'boxes': expected real numbers"),
+        "words.npz": ({"image_w": np.asarray("640")}, "field 'image_w': expected real numbers"),
+        "two.npz": ({"image_h": np.asarray([5, 6])}, r"field 'image_h' has shape \(2,\), expected one number"),
+    }
+    for name, (arrays, message) in cases.items():
+        with pytest.raises(DataFormatError, match=rf"{name}: {message}"):
+            load_regions(_regions(tmp_path / name, **arrays), 3, 4)
+    np.save(tmp_path / "bare.npy", np.ones((2, 4)))
+    (tmp_path / "bare.npz").write_bytes((tmp_path / "bare.npy").read_bytes())
+    with pytest.raises(DataFormatError, match=r"bare\.npz: not an npz archive"):
+        load_regions(tmp_path / "bare.npz", 3, 4)
+    (tmp_path / "cut.npz").write_bytes(_regions(tmp_path / "whole.npz").read_bytes()[:100])
+    with pytest.raises(DataFormatError, match=r"cut\.npz: not a readable npz region file"):
+        load_regions(tmp_path / "cut.npz", 3, 4)
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_claiming(Image.new("RGB", (4, 4)), (30_000, 30_000)))
+    with pytest.raises(DataFormatError, match=r"bomb\.png: image too large to decode"):
+        load_pixels(bomb, 8)
