@@ -75,6 +75,19 @@ def _events_by_step(events: list[list]) -> list[tuple[float, float]]:
     return steps
 
 
+def assert_same_steps(single: Path, ddp: Path, steps: int) -> None:
+    """Step by step, from the driver's logs of one run in one process and in two: the global batch's loss and the
+    norm of the gradient every process applies."""
+    alone = _events_by_step(json.loads((single / "rank0.json").read_text()))
+    ranks = [_events_by_step(json.loads((ddp / f"rank{r}.json").read_text())) for r in (0, 1)]
+    assert len(alone) == len(ranks[0]) == len(ranks[1]) == steps
+    for step, ((loss, norm), (loss0, norm0), (loss1, norm1)) in enumerate(zip(alone, *ranks, strict=True)):
+        assert norm0 == pytest.approx(norm1, rel=1e-6), step  # one all-reduced gradient
+        assert (loss0 + loss1) / 2 == pytest.approx(loss, rel=1e-4, abs=1e-6), step
+        assert norm0 == pytest.approx(norm, rel=1e-4, abs=1e-6), step
+    assert len({round(loss, 4) for loss, _ in alone}) > 1  # the loss moves: these are not one step repeated
+
+
 def _drive(prefix: list[str], jobs: list[dict], jobs_file: Path, cache: Path) -> None:
     atomic_write_json(jobs_file, jobs)
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "XSTILTS_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
@@ -126,16 +139,7 @@ def test_two_process_ddp_phase_matches_one_process(runs: tuple[Path, dict[str, s
     assert [(m["task"], m["metric"]) for m in one["metrics"]] == [(m["task"], m["metric"]) for m in two["metrics"]]
     assert [m["value"] for m in one["metrics"]] == pytest.approx([m["value"] for m in two["metrics"]], abs=1e-6)
 
-    # step by step: the global batch's loss and the norm of the gradient every process applies
-    logs = root / "logs"
-    alone = _events_by_step(json.loads((logs / "single" / case / "rank0.json").read_text()))
-    ranks = [_events_by_step(json.loads((logs / "ddp" / case / f"rank{r}.json").read_text())) for r in (0, 1)]
-    assert len(alone) == len(ranks[0]) == len(ranks[1]) == one["training"]["steps"]
-    for step, ((loss, norm), (loss0, norm0), (loss1, norm1)) in enumerate(zip(alone, *ranks, strict=True)):
-        assert norm0 == pytest.approx(norm1, rel=1e-6), step  # one all-reduced gradient
-        assert (loss0 + loss1) / 2 == pytest.approx(loss, rel=1e-4, abs=1e-6), step
-        assert norm0 == pytest.approx(norm, rel=1e-4, abs=1e-6), step
-    assert len({round(loss, 4) for loss, _ in alone}) > 1  # the loss moves: these are not one step repeated
+    assert_same_steps(root / "logs" / "single" / case, root / "logs" / "ddp" / case, one["training"]["steps"])
 
     start = load_file(root / "model" / "model.safetensors")
     ours, theirs = {}, {}
