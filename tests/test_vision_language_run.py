@@ -1,7 +1,7 @@
 """`xstilts run` with a vision-language target: MNLI as the text intermediate, then XVNLI (image premise) trained
 on English and evaluated zero-shot in French, on files and images the test writes; a kill -9 in the middle of the
 XVNLI phase resumes to the same metrics and tensors as an uninterrupted run; MaRVL's image pairs train on NLVR2 and
-transfer, and resume as exactly after a kill -9 under a bottleneck adapter."""
+transfer, and resume exactly after a kill -9 under a bottleneck adapter."""
 
 from __future__ import annotations
 
@@ -59,7 +59,6 @@ def test_xvnli_trains_on_images_transfers_and_resumes_exactly(tiny_model: Path, 
     rerun = subprocess.run(_xstilts("run", str(spec), "--out", str(interrupted)), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert json.loads((victim / "phase.json").read_text())["training"]["resumed_from_step"] > 0
-    assert json.loads((victim / "heads.json").read_text())["marvl"]["kind"] == "vision_language_pair"
     assert_same_outcome(interrupted, outcome)
 
 
