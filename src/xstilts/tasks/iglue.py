@@ -1,13 +1,13 @@
 """What IGLUE's classification tasks share: zero-shot targets scored by accuracy, English training and selection,
-local data in IGLUE's layouts (the hub copies that embed images are not read yet: their cards are unverified)."""
+local data in IGLUE's layouts; the hub copies that embed images (``data.iglue_hub``) serve the test sets only."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from xstilts.data.examples import Example
+from xstilts.data.iglue_hub import no_hub_training
 from xstilts.data.sources import Split
-from xstilts.errors import XstiltsError
 from xstilts.tasks.base import Role, Task
 
 
@@ -17,7 +17,9 @@ class IGLUETask(Task):
     selection_metric = "accuracy"
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        raise XstiltsError(
-            f"task {self.name!r}: reading the hub copy {dataset} is not supported yet (its card is unverified); use"
-            f" local data: {self.local_layout}"
-        )
+        if split != "test":
+            raise no_hub_training(self.name, dataset, split, self.local_layout)
+        return self.read_hub_test(dataset, revision, language)
+
+    def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
+        raise NotImplementedError
