@@ -150,8 +150,32 @@ def test_marvl_and_xgqa_test_sets(hub: FakeHub) -> None:
 
 def test_english_training_from_the_hub_copy_is_refused_with_the_local_layout(hub: FakeHub) -> None:
     for task in ("xvnli", "xvnli_text", "marvl", "xgqa"):
-        with pytest.raises(XstiltsError, match=r"holds only IGLUE's test sets .* English train data; read this task"):
+        with pytest.raises(XstiltsError, match=r"holds only IGLUE's test sets .* English train data; name a local"):
             get_task(task).read("train", "en", HUB)
+
+
+def test_a_hub_source_with_a_path_trains_from_the_local_folder(hub: FakeHub, tmp_path: Path) -> None:
+    from tests.vision_builders import write_xvnli
+
+    local = write_xvnli(tmp_path / "XVNLI", ["en"], n_train=3, n_dev=2, n_test=1)
+    both = DataSource(source="hub", path=str(local))
+    train = get_task("xvnli").read("train", "en", both)
+    assert len(train) == 3 and Path(train[0].image_root) == local / "images"
+    test = get_task("xvnli").read("test", "ar", both)
+    assert len(test) == 3 and "hub-images" in test[0].image_root  # the hub copy's three rows, not the local one
+    assert len(get_task("xvnli_text").read("dev", "en", both)) == 2
+
+
+def test_xgqa_reads_its_answer_vocabulary_from_the_path_a_hub_source_names(hub: FakeHub, tmp_path: Path) -> None:
+    import json
+
+    answers = tmp_path / "iglue" / "gqa" / "annotations" / "trainval_label2ans.json"
+    answers.parent.mkdir(parents=True)
+    answers.write_text(json.dumps(["yes", "no", "blue"]), encoding="utf-8")
+    task = get_task("xgqa")
+    assert task.label_set(DataSource(source="hub", path=str(tmp_path / "iglue"))) == ("yes", "no", "blue")
+    with pytest.raises(XstiltsError, match=r"answer vocabulary from a local folder"):
+        task.label_set(HUB)
 
 
 def test_bad_hub_rows_name_the_split_row_and_field(hub: FakeHub) -> None:
@@ -162,3 +186,32 @@ def test_bad_hub_rows_name_the_split_row_and_field(hub: FakeHub) -> None:
     hub.repos["floschne/xvnli"].configs[None]["es"] = broken
     with pytest.raises(DataFormatError, match=r"field 'image': not a readable image"):
         get_task("xvnli").read("test", "es", HUB)
+
+
+def test_the_feature_cache_key_of_a_hub_source_with_a_path_follows_the_local_files(tmp_path: Path) -> None:
+    from xstilts.tasks.loading import source_fingerprint
+
+    folder = tmp_path / "XVNLI"
+    folder.mkdir()
+    (folder / "snli_ve_train.jsonl").write_text("{}\n", encoding="utf-8")
+    task = get_task("xvnli")
+    both = DataSource(source="hub", path=str(folder))
+    before = source_fingerprint(task, both)
+    assert before["hub"] == "floschne/xvnli" and source_fingerprint(task, HUB) == {
+        "hub": "floschne/xvnli",
+        "revision": "main",
+    }
+    (folder / "snli_ve_train.jsonl").write_text("{}\n{}\n", encoding="utf-8")
+    assert source_fingerprint(task, both) != before
+
+
+def test_an_experiment_files_relative_hub_path_is_anchored_to_the_file(tmp_path: Path) -> None:
+    from xstilts.experiments.spec import load_spec
+
+    (tmp_path / "exp.yaml").write_text(
+        "name: t\nmodel: some/model\nintermediate: [none]\ntarget: [xvnli]\n"
+        "tasks: {xvnli: {data: {source: hub, path: data/XVNLI}}}\n",
+        encoding="utf-8",
+    )
+    spec = load_spec(tmp_path / "exp.yaml")
+    assert spec.tasks["xvnli"].data == DataSource(source="hub", path=str((tmp_path / "data" / "XVNLI").resolve()))

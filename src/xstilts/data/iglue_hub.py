@@ -150,5 +150,6 @@ def no_hub_training(task: str, dataset: str, split: str, local_layout: str) -> X
     """The error for a training or dev split asked of a hub copy that holds only the zero-shot test sets."""
     return XstiltsError(
         f"task {task!r}: the hub copy {dataset} holds only IGLUE's test sets (one split per language), not the"
-        f" English {split} data; read this task from local data: {local_layout}"
+        f" English {split} data; name a local folder for it, data: {{source: hub, path: DIR}}, or read the task"
+        f" from local data; DIR in the layout {local_layout}"
     )

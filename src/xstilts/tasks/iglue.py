@@ -1,5 +1,10 @@
 """What IGLUE's classification tasks share: zero-shot targets scored by accuracy, English training and selection,
-local data in IGLUE's layouts; the hub copies that embed images (``data.iglue_hub``) serve the test sets only."""
+local data in IGLUE's layouts.
+
+The hub copies that embed images (``data.iglue_hub``) hold only the zero-shot test sets, so a hub source may name a
+local folder for the rest: ``data: {source: hub, path: DIR}`` reads the test sets from the hub and the English
+training and dev data from ``DIR`` in the task's local layout.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import ClassVar
 
 from xstilts.data.examples import Example
 from xstilts.data.iglue_hub import no_hub_training
-from xstilts.data.sources import Split
+from xstilts.data.sources import DataSource, Split
 from xstilts.tasks.base import Role, Task
 
 
@@ -15,6 +20,11 @@ class IGLUETask(Task):
     roles: ClassVar[tuple[Role, ...]] = (Role.TARGET,)
     metric = "accuracy"
     selection_metric = "accuracy"
+
+    def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
+        if source.source == "hub" and split != "test" and source.path:
+            return super().read(split, language, DataSource(source="local", path=source.path))
+        return super().read(split, language, source)
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
         if split != "test":

@@ -3,8 +3,8 @@
 Classification over GQA's 1,842 English answers (``gqa/annotations/trainval_label2ans.json``, read from the data,
 so the label set is recorded in the phase ids); a gold answer outside the vocabulary is kept and counts as wrong.
 The zero-shot test set is ``xGQA/annotations/few_shot/<lang>/test.json``. Facts and sources in ``data/iglue.py``; the
-hub copy floschne/xgqa serves the test sets (``data/iglue_hub.py``), the answer vocabulary still comes from local
-data (no hub copy holds it).
+hub copy floschne/xgqa serves the test sets (``data/iglue_hub.py``); the answer vocabulary and English GQA come from
+the local folder a hub source names (no hub copy holds them).
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ class XGQA(IGLUETask):
     description = "Cross-lingual GQA (answers in English)"
 
     def label_set(self, source: DataSource) -> tuple[str, ...]:
-        if source.source != "local" or not source.path:
-            raise XstiltsError(f"task 'xgqa' reads its answer vocabulary from local data: {XGQA_LAYOUT}")
+        if not source.path:  # a hub source names the local folder with it: {source: hub, path: DIR}
+            raise XstiltsError(
+                f"task 'xgqa' reads its answer vocabulary from a local folder (data: {{source: local, path: DIR}}, or"
+                f" {{source: hub, path: DIR}} with the test sets from the hub): {XGQA_LAYOUT}"
+            )
         return read_gqa_answers(require_file(resolve_local(source.path) / ANSWERS, XGQA_LAYOUT))
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
