@@ -27,7 +27,7 @@ IMAGES = "images"
 XVNLI_LAYOUT = (
     "IGLUE's XVNLI folder: annotations/LANG/test.jsonl (e-bug/iglue datasets/XVNLI), VOLTA's English SNLI-VE"
     " snli_ve_{train,dev}.jsonl beside it, and images/ with the Flickr30K images (<Flikr30kID>.jpg; for the"
-    " 'regions' stem <Flikr30kID>.npz region features)"
+    " 'regions' stem <Flikr30kID>.npz region features or IGLUE's .h5 feature files)"
 )
 
 
