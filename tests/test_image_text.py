@@ -107,7 +107,7 @@ def test_real_xflickrco_rows_read_through_the_task_with_generated_images(tmp_pat
 
     pixels = load_pixels(image_file(Path(test.image_root), test.images[2]), 8)
     assert np.allclose(pixels.reshape(3, -1).mean(axis=1), PALETTE[2], atol=12)
-    with pytest.raises(DataFormatError, match="train_ann.jsonl.*file not found"):
+    with pytest.raises(DataFormatError, match=r"train_ann\.jsonl.*file not found"):
         task.read_local(root, "train", "en")
 
 
@@ -165,9 +165,7 @@ def test_recall_in_both_directions_matches_ranks_computed_by_hand() -> None:
     texts = [[1.0, 0.1], [1.0, 0.5], [0.2, 1.0]]
     images = [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
     outputs = [np.asarray(t + i, dtype=np.float32) for t, i in zip(texts, images, strict=True)]
-    features = Features(
-        scalars={"example_index": [0, 0, 0], "caption_index": [0, 1, 2], "image_index": [0, 1, -1]}
-    )
+    features = Features(scalars={"example_index": [0, 0, 0], "caption_index": [0, 1, 2], "image_index": [0, 1, -1]})
     predictions = IMAGE_TEXT.decode([example], features, outputs, (), {})
     ir, tr = predictions["s"]["image_retrieval"], predictions["s"]["text_retrieval"]
     assert {q: r["gold_rank"] for q, r in ir.items()} == {"c0": 1, "c1": 2, "c2": 1}
@@ -184,7 +182,9 @@ def test_a_set_row_holds_caption_i_and_image_i(tiny_model: Path, tmp_path: Path)
     for k in range(2):
         write_image(tmp_path / f"img{k}.png", PALETTE[k], size=8, seed=k)
     captions = tuple(RetrievalItem(f"c{k}", "cat dog"[: 3 + k]) for k in range(3))
-    example = ImageTextSet("s", captions, ("img0", "img1"), str(tmp_path), (("c0", "img0"), ("c1", "img1"), ("c2", "img1")))
+    example = ImageTextSet(
+        "s", captions, ("img0", "img1"), str(tmp_path), (("c0", "img0"), ("c1", "img1"), ("c2", "img1"))
+    )
     fewer = ImageTextSet("t", captions[:1], ("img0", "img1"), str(tmp_path), (("c0", "img0"), ("c0", "img1")))
     _, tokenizer = load_encoder(str(tiny_model))
     features = IMAGE_TEXT.featurize([example, fewer], tokenizer, (), _settings(image_size=8), training=False)
@@ -235,7 +235,6 @@ def test_the_symmetric_contrastive_loss_falls_on_a_tiny_synthetic_set(tiny_model
         losses.append(loss.item())
     assert model.heads["it"].stem.net[0].weight.grad is not None
     first, last = np.mean(losses[:5]), np.mean(losses[-5:])
-    print(first, last)
     assert last < 0.3 * first, (first, last)
 
 

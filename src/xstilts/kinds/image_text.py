@@ -38,7 +38,7 @@ from xstilts.data.features import Column, Features
 from xstilts.kinds.base import ENCODER_COLUMNS, Kind, register_kind, uses_token_types
 from xstilts.kinds.dual_encoder import rank_set
 from xstilts.kinds.vision_language import IMAGE_ARRAYS, VISION_FIELDS, VisionLanguageSettings, _image_arrays
-from xstilts.models.contrastive import LOCAL_ROWS, info_nce
+from xstilts.models.contrastive import LOCAL_ROWS, check_embedding_options, info_nce
 from xstilts.models.fusion import early_fusion
 from xstilts.models.heads import Head, last_hidden
 from xstilts.models.pooling import pool
@@ -67,9 +67,7 @@ def _columns() -> dict[str, Column]:
     return {**ENCODER_COLUMNS, **{name: Column("input") for name in IMAGE_ARRAYS}}
 
 
-def featurize_pairs(
-    pairs: Sequence[VisionLanguageExample], tokenizer: Any, settings: ImageTextSettings
-) -> Features:
+def featurize_pairs(pairs: Sequence[VisionLanguageExample], tokenizer: Any, settings: ImageTextSettings) -> Features:
     """One row per (caption, image) training pair, with the image's key as the loss's target."""
     for pair in pairs:
         if len(pair.images) != 1:
@@ -92,8 +90,10 @@ def featurize_sets(sets: Sequence[ImageTextSet], tokenizer: Any, settings: Image
         texts = [c.text for c in example.captions] + [""] * (rows - captions)
         for name, values in _text_features(texts, tokenizer, settings.max_length).items():
             features.sequences.setdefault(name, []).extend(values)
-        views = [VisionLanguageExample(f"{example.guid}-{ref}", "", (ref,), example.image_root, None) for ref in
-                 example.images]
+        views = [
+            VisionLanguageExample(f"{example.guid}-{ref}", "", (ref,), example.image_root, None)
+            for ref in example.images
+        ]
         for name, block in _image_arrays(views, settings).items():
             padding = np.zeros((rows - images, *block.shape[1:]), dtype=block.dtype)
             blocks.setdefault(name, []).append(np.concatenate([block, padding]))
@@ -114,22 +114,17 @@ class ImageTextHead(Head):
         num_labels: int,
         dropout: float,
         vision_stem: str = "conv",
-        image_size: int = 64,
-        regions: int = 36,
-        region_dimensions: int = 2048,
-        vision_tower: str | None = None,
         vision_lr: float | None = None,
         pooling: str = "mean",
         temperature: float = 0.05,
+        **stem_options: Any,
     ) -> None:
+        """``stem_options``: the rest of the vision settings (``image_size``, ``regions``, ``region_dimensions``,
+        ``vision_tower``), as :meth:`options` takes them from the task's data settings."""
         super().__init__(hidden_size, num_labels, dropout)
-        if pooling not in {"mean", "cls"}:
-            raise ValueError(f"unknown pooling {pooling!r}")
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
+        check_embedding_options(pooling, temperature)
         self.pooling, self.temperature, self.vision_lr = pooling, temperature, vision_lr
-        options = {"image_size": image_size, "region_dimensions": region_dimensions, "vision_tower": vision_tower}
-        self.stem = build_stem(vision_stem, hidden_size, options)
+        self.stem = build_stem(vision_stem, hidden_size, stem_options)
 
     @staticmethod
     def options(data: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +144,9 @@ class ImageTextHead(Head):
         images = {name: batch[name].flatten(0, 1) for name in IMAGE_ARRAYS if name in batch}
         tokens = self.stem(images)
         mask = image_mask(images, tokens)
-        start = {name: batch[name][:, :1] for name in ("input_ids", "attention_mask", "token_type_ids") if name in batch}
+        start = {
+            name: batch[name][:, :1] for name in ("input_ids", "attention_mask", "token_type_ids") if name in batch
+        }
         hidden = early_fusion(encoder, start, tokens, mask)
         return pool(hidden, torch.cat([mask, start["attention_mask"]], dim=1), "mean")
 

@@ -9,16 +9,16 @@ per query id, the top-20 ``ranking`` and the ``gold_rank`` of its best gold item
   1)``. Both report the mean as a fraction (AdvTest rounded to 4 places); here it is percent, unrounded.
 * ``map@20`` and ``mewslix_map20``: LAReQA's mAP@20 and Mewsli-X's MRR@20 (reported as mAP@20), from the rankings
   with ``metrics.retrieval``'s official definitions.
-
 * ``image_text_recall``: IGLUE's retrieval scores (xFlickr&CO, WIT) from the image-text kind's two rankings
   (``kinds.image_text``): Recall@1/5/10 of image retrieval (``ir_r@k``: a caption ranks every image of the set) and
   of text retrieval (``tr_r@k``: an image ranks every caption; its rank is its best caption's), in percent. VOLTA's
   ``eval_retrieval.py`` (e-bug/volta) computes them this way: 0-based rank ``r`` of the gold in
   ``np.argsort(-scores)``, ``R@k = 100 * mean(r < k)``, the text-retrieval rank the minimum over the image's gold
-  captions; it prints the two directions separately ("Image Retrieval", "Text Retrieval"). The IGLUE paper
-  (arXiv 2201.11732) reports each retrieval task as its two R@1 columns, IR and TR (from its results tables as
-  remembered: no stored copy of the paper could be read to check this here). ``mean_r@1`` is their mean: xstilts
-  selects models on it (English dev), one number for both directions; it is not a score IGLUE defines.
+  captions; it prints the two directions separately ("Image Retrieval", then "Text Retrieval"). IGLUE's result
+  scripts (e-bug/iglue ``results/get_xflickrco_zero.py``, ``get_wit_zero.py``) read the R@1 of those two lines and
+  keep them as two tables, IR and TR, each averaged over the target languages without English; their mean
+  ``(ir1 + tr1) / 2`` is there but commented out. So the task's scores are ``ir_r@1`` and ``tr_r@1``; ``mean_r@1``
+  (their mean) is what xstilts selects models on (English dev: one number for both directions), not an IGLUE score.
   Ties between equal scores are broken by the lower pool index (a stable sort), where numpy's default sort
   leaves their order unspecified.
 
