@@ -244,3 +244,41 @@ def test_image_text_settings_enter_only_image_text_tasks_data() -> None:
     assert "vision_stem" not in settings.data_part("classification")
     assert get_task("xflickrco").kind is IMAGE_TEXT and get_task("wit").kind is IMAGE_TEXT
     assert get_task("wit").splits["test"] == ("ar", "bg", "da", "el", "en", "et", "id", "ja", "ko", "tr", "vi")
+
+
+def test_region_features_serve_the_image_side_and_a_set_without_an_image_attends_to_none(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    from tests.test_vision_language import _region_file
+
+    _region_file(tmp_path / "7.npz", 3, 8)
+    _region_file(tmp_path / "8.npz", 2, 8)
+    example = ImageTextSet(
+        "s", tuple(RetrievalItem(f"c{k}", "cat") for k in range(3)), ("7.jpg", "8.jpg"), str(tmp_path), ()
+    )
+    encoder, tokenizer = load_encoder(str(tiny_model))
+    features = IMAGE_TEXT.featurize([example], tokenizer, (), _settings(vision_stem="regions"), training=False)
+    assert features.arrays["regions"].shape == (3, 1, 4, 8) and not features.arrays["boxes"][2].any()
+    model = MultiTaskModel(encoder, {"it": _head_spec(vision_stem="regions", regions=4, region_dimensions=8)})
+    batch = collate(features, [0, 1, 2], tokenizer.pad_token_id, with_targets=False)
+    outputs = model("it", batch)
+    changed = {k: v.clone() for k, v in batch.items()}
+    changed["regions"][0, 0, 3] = 100.0  # the first image's padding region: masked, so nothing changes
+    torch.testing.assert_close(model("it", changed), outputs)
+
+
+def test_a_frozen_tower_embeds_images_for_retrieval_and_stays_frozen(tiny_model: Path, tmp_path: Path) -> None:
+    from tests.test_vision_language import _tiny_tower
+
+    tower = _tiny_tower(tmp_path / "tower")
+    encoder, tokenizer = load_encoder(str(tiny_model))
+    model = MultiTaskModel(encoder, {"it": _head_spec(vision_stem="tower", vision_tower=str(tower), vision_lr=1e-2)})
+    stem = model.heads["it"].stem
+    assert not any(p.requires_grad for p in stem.tower.parameters())  # type: ignore[union-attr]
+    assert model.heads["it"].learning_rates() == {"stem.": 1e-2}
+    batch = dict(tokenizer(["cat dog", "sun"], padding=True, return_tensors="pt"))
+    batch |= {"pixels": torch.randint(0, 255, (2, 1, 3, 16, 16), dtype=torch.uint8), "image_key": torch.tensor([1, 2])}
+    model.train()
+    model.heads["it"].loss(model("it", batch), batch).backward()
+    assert all(p.grad is None for p in stem.tower.parameters())  # type: ignore[union-attr]
+    assert stem.tokens.project.weight.grad is not None  # type: ignore[union-attr]
