@@ -152,6 +152,14 @@ def test_wit_reader_errors_name_file_line_and_field(tmp_path: Path, row: dict, m
     assert str(error.value).startswith(f"{path}:1: ")
 
 
+def test_an_empty_annotation_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "test.jsonl"
+    path.write_text("\n", encoding="utf-8")
+    for reader in (read_flickr_captions, read_wit_captions):
+        with pytest.raises(DataFormatError, match="no captions"):
+            reader(path)
+
+
 def test_recall_in_both_directions_matches_ranks_computed_by_hand() -> None:
     """Captions c0 c1 c2, images A B; gold c0-A, c1-B, c2-B. Cosine ranks by hand: IR c0 -> A first (rank 1),
     c1 -> A .894 over B .447 (B rank 2), c2 -> B first (1); TR A -> c0 .995 first (1), B -> c2 .981 first (1)."""

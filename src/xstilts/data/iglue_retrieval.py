@@ -29,6 +29,7 @@ from pathlib import Path
 
 from xstilts.data.examples import ImageTextSet, RetrievalItem, VisionLanguageExample
 from xstilts.data.files import check_nonempty, check_unique, field_error, read_jsonl, text_field, typed_field
+from xstilts.errors import DataFormatError
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def read_flickr_captions(path: Path) -> list[Caption]:
             if not isinstance(sentence, str):
                 raise field_error(path, line, f"sentences[{k}]", f"expected a string, found {type(sentence).__name__}")
             captions.append(Caption(f"{image}#{k}", sentence, image))
-    return captions
+    return _some(path, captions)
 
 
 def read_wit_captions(path: Path) -> list[Caption]:
@@ -64,6 +65,13 @@ def read_wit_captions(path: Path) -> list[Caption]:
     for line, row in read_jsonl(path):
         image = check_nonempty(path, line, "wit_ix", text_field(path, line, row, "wit_ix"))
         captions.append(Caption(f"{image}#{line}", text_field(path, line, row, "caption_reference_description"), image))
+    return _some(path, captions)
+
+
+def _some(path: Path, captions: list[Caption]) -> list[Caption]:
+    """An empty file would make an empty retrieval set, which scores nothing: it is an error."""
+    if not captions:
+        raise DataFormatError(path, "no captions (the file has no rows)")
     return captions
 
 
