@@ -290,3 +290,10 @@ def test_a_frozen_tower_embeds_images_for_retrieval_and_stays_frozen(tiny_model:
     model.heads["it"].loss(model("it", batch), batch).backward()
     assert all(p.grad is None for p in stem.tower.parameters())  # type: ignore[union-attr]
     assert stem.tokens.project.weight.grad is not None  # type: ignore[union-attr]
+
+
+def test_data_check_counts_an_image_text_set_by_its_captions() -> None:
+    from xstilts.experiments.datacheck import example_count
+
+    captions = read_flickr_captions(_real("flickr30k/annotations/valid_ann.jsonl"))
+    assert example_count([image_text_set(captions, Path("images"), "dev")]) == 5070
