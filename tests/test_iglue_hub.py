@@ -1,4 +1,5 @@
-"""IGLUE's test sets from the hub copies that embed their images (floschne/xvnli, floschne/xgqa, floschne/marvl),
+"""IGLUE's test sets from the hub copies that embed their images (floschne/xvnli, floschne/xgqa, floschne/marvl,
+floschne/xflickrco),
 read through the real ``datasets`` entry points of a fake hub holding tiny tables in the cards' schemas
 (``data/iglue_hub.py`` names each card): images written once by content, labels mapped by name, the English
 training splits refused with what to do."""
@@ -110,6 +111,20 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeHub:
             }
         }
     )
+    fake.repos["floschne/xflickrco"] = FakeRepo(
+        configs={
+            None: {
+                "de": _table(
+                    {
+                        "sentences": ["Ein blaues Quadrat.", "", "Ein roter Kreis."],
+                        "id": ["1007129816", "369771", "42"],
+                        "image": [_image("entailment"), _image("neutral"), _image("contradiction")],
+                    },
+                    ("image",),
+                )
+            }
+        }
+    )
     return fake
 
 
@@ -146,6 +161,20 @@ def test_marvl_and_xgqa_test_sets(hub: FakeHub) -> None:
         ("xgqa-test-de-2", "Ist es rot?", "no"),
     ]
     assert xgqa[0].images == xgqa[1].images  # the same image bytes: one file
+
+
+def test_xflickrco_test_set_is_one_retrieval_set_with_its_images_on_disk(hub: FakeHub) -> None:
+    (retrieval,) = get_task("xflickrco").read("test", "de", HUB)
+    assert [(q.id, q.text) for q in retrieval.captions] == [
+        ("1007129816#0", "Ein blaues Quadrat."),
+        ("369771#0", ""),  # kept, as the local reader keeps IGLUE's two empty captions
+        ("42#0", "Ein roter Kreis."),
+    ]
+    assert len(retrieval.images) == 3 and [gold for _, gold in retrieval.gold] == list(retrieval.images)
+    pixels = load_pixels(image_file(Path(retrieval.image_root), retrieval.images[2]), 8)
+    assert tuple(pixels[:, 0, 0]) == COLOURS["contradiction"]
+    with pytest.raises(XstiltsError, match=r"holds only IGLUE's test sets .* English train data"):
+        get_task("xflickrco").read("train", "en", HUB)
 
 
 def test_english_training_from_the_hub_copy_is_refused_with_the_local_layout(hub: FakeHub) -> None:

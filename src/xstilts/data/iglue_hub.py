@@ -1,5 +1,5 @@
 """IGLUE's zero-shot test sets from the hub copies that embed their images (floschne/xvnli, floschne/xgqa,
-floschne/marvl), read into the same rows as the local readers of :mod:`xstilts.data.iglue`.
+floschne/marvl, floschne/xflickrco), read into the same rows as the local readers of :mod:`xstilts.data.iglue`.
 
 Each copy is plain parquet (no loading script): one ``default`` config whose splits are the languages, the images
 as a struct ``{bytes: binary, path: null}`` per row (not a ``datasets.Image`` feature). The images are written
@@ -20,7 +20,11 @@ resolves them like any image folder. Facts, each from its dataset card (``README
   ``chapter``, ``concept``, ``annotator_info``, ``left_img_id``, ``right_img_id``, ``left_img``, ``right_img``
   (and resized / stacked variants, not read).
 
-None of them holds IGLUE's English training or dev data (SNLI-VE, GQA balanced, NLVR2).
+- floschne/xflickrco, huggingface.co/datasets/floschne/xflickrco/blob/0af2c2e/README.md: splits de en es id ja ru
+  tr zh, 2,000 rows each (a row per test image); columns ``sentences`` (a string here: the one caption, a
+  one-element list in IGLUE's jsonl), ``id`` (the image id, a string), ``image``.
+
+None of them holds IGLUE's English training or dev data (SNLI-VE, GQA balanced, NLVR2, Flickr30K).
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.artefacts import atomic_write_bytes
-from xstilts.data.files import check_label, field_error, text_field, typed_field
+from xstilts.data.files import check_label, check_unique, field_error, text_field, typed_field
 from xstilts.data.iglue import NO_CONSENSUS, VOLTA_NLI_LABELS, EntailmentRow, ImagePairRow, QuestionRow
+from xstilts.data.iglue_retrieval import Caption
 from xstilts.errors import XstiltsError
 from xstilts.hub import load_hub_split
 
@@ -45,6 +50,8 @@ MARVL_HUB_LAYOUT = (
     "floschne/marvl's: splits = languages; columns id, hypothesis, label (bool), left_img_id, right_img_id,"
     " left_img {bytes}, right_img {bytes}"
 )
+
+XFLICKRCO_HUB_LAYOUT = "floschne/xflickrco's: splits = languages; columns sentences (one caption), id, image {bytes}"
 
 
 def hub_image_root(dataset: str) -> Path:
@@ -144,6 +151,23 @@ def read_hub_image_pairs(dataset: str, revision: str | None, language: str) -> t
         )
         for line, row in enumerate(table, start=1)
     ]
+
+
+def read_hub_captions(dataset: str, revision: str | None, language: str) -> tuple[Path, list[Caption]]:
+    """xFlickr&CO's test set of ``language``: a caption per image, empty captions kept as the local reader keeps
+    them (VOLTA scores them as queries)."""
+    root = hub_image_root(dataset)
+    where, table = _rows(dataset, revision, language, XFLICKRCO_HUB_LAYOUT)
+    captions: list[Caption] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(table, start=1):
+        image_id = text_field(where, line, row, "id")
+        check_unique(where, line, "id", image_id, seen)
+        image = store_image(root, where, line, "image", row.get("image"))
+        captions.append(Caption(f"{image_id}#0", text_field(where, line, row, "sentences"), image))
+    if not captions:
+        raise XstiltsError(f"{where}: no rows (a hub copy of this task must have {XFLICKRCO_HUB_LAYOUT})")
+    return root, captions
 
 
 def no_hub_training(task: str, dataset: str, split: str, local_layout: str) -> XstiltsError:

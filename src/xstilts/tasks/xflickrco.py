@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from xstilts.data.examples import Example
 from xstilts.data.files import require_file
+from xstilts.data.iglue_hub import read_hub_captions
 from xstilts.data.iglue_retrieval import Caption, caption_pairs, image_text_set, read_flickr_captions
 from xstilts.data.sources import Split
 from xstilts.kinds.base import Kind
@@ -59,6 +60,10 @@ class XFlickrCO(IGLUERetrievalTask):
     train_from = SplitRef("xflickrco", "train")
     select_on = SplitRef("xflickrco", "dev")
     description = "xFlickr&CO image-text retrieval: 2,000 images, IR and TR Recall@1 (image-text dual encoder)"
+
+    def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
+        images, captions = read_hub_captions(dataset, revision, language)
+        return [image_text_set(captions, images, f"{self.name}-test-{language}")]
 
     def captions(self, root: Path, split: Split, language: str) -> list[Caption]:
         path = root / "annotations" / language / "test.jsonl" if split == "test" else root / _ENGLISH_FILES[split]
