@@ -13,6 +13,7 @@ from typing import ClassVar
 from xstilts.data.examples import Example
 from xstilts.data.iglue_hub import no_hub_training
 from xstilts.data.sources import DataSource, Split
+from xstilts.errors import XstiltsError
 from xstilts.tasks.base import Role, Task
 
 
@@ -32,4 +33,5 @@ class IGLUETask(Task):
         return self.read_hub_test(dataset, revision, language)
 
     def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
-        raise NotImplementedError
+        """The test set of ``language`` from the task's hub copy; a task without one says so."""
+        raise XstiltsError(f"task {self.name!r}: no hub copy is known; use local data: {self.local_layout}")

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.examples import Example
 from xstilts.data.files import require_file
 from xstilts.data.iglue_retrieval import Caption, read_wit_captions
 from xstilts.data.sources import Split
-from xstilts.errors import XstiltsError
 from xstilts.tasks.base import SplitRef
 from xstilts.tasks.registry import register
 from xstilts.tasks.xflickrco import IGLUERetrievalTask
@@ -37,9 +35,6 @@ class WIT(IGLUERetrievalTask):
     train_from = SplitRef("wit", "train")
     select_on = SplitRef("wit", "dev")
     description = "WIT image-text retrieval (Wikipedia), IR and TR Recall@1 (image-text dual encoder)"
-
-    def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
-        raise XstiltsError(f"task {self.name!r}: no hub copy of IGLUE's WIT is known; use local data: {WIT_LAYOUT}")
 
     def captions(self, root: Path, split: Split, language: str) -> list[Caption]:
         name = f"test_{language}.jsonl" if split == "test" else _FILES[split]
