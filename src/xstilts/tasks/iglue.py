@@ -28,10 +28,13 @@ class IGLUETask(Task):
         return super().read(split, language, source)
 
     def read_hub(self, dataset: str, revision: str | None, split: Split, language: str) -> list[Example]:
+        if not dataset:
+            raise XstiltsError(f"task {self.name!r}: no hub copy is known; use local data: {self.local_layout}")
         if split != "test":
             raise no_hub_training(self.name, dataset, split, self.local_layout)
         return self.read_hub_test(dataset, revision, language)
 
     def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
-        """The test set of ``language`` from the task's hub copy; a task without one says so."""
-        raise XstiltsError(f"task {self.name!r}: no hub copy is known; use local data: {self.local_layout}")
+        """The test set of ``language`` from the task's hub copy (``hub_dataset``), for the tasks that have one."""
+        layout = self.local_layout
+        raise XstiltsError(f"task {self.name!r}: no reader for the hub copy {dataset}; use local data: {layout}")
