@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command of README.md (and of CI): sets up .venv, lints, then runs the whole suite.
+# The test command of README.md (and of CI): sets up .venv, lints, then runs the suite (with CI=true, or -m slow,
+# the long end-to-end tests too: tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

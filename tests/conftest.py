@@ -62,3 +62,27 @@ def experiment_yaml(model: Path, data: Path, **extra: str) -> str:
         f"  pawsx: {{data: {{source: local, path: {data / 'pawsx'}}}, languages: [en, de, fr]}}",
     ]
     return "\n".join(lines) + "\n"
+
+
+LONG_RUNS = "CI"  # the environment variable that asks for the long end-to-end tests too (CI sets CI=true)
+
+
+def _every_test(config: pytest.Config) -> bool:
+    return bool(os.environ.get(LONG_RUNS, "").lower() in ("1", "true", "yes") or config.getoption("markexpr"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The default run stays lean: tests marked ``slow`` (end-to-end runs that train tiny models, resume after
+    kill -9, launch subprocesses) run in CI (``CI=true``) or when a ``-m`` expression names what to run."""
+    if _every_test(config):
+        return
+    slow = [item for item in items if "slow" in item.keywords]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if "slow" not in item.keywords]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _every_test(config):
+        return "xstilts: every test, the long end-to-end ones (marked slow) included"
+    return "xstilts: the long end-to-end tests (marked slow) are left out; CI=true or -m slow runs them"

@@ -1,9 +1,9 @@
 """IGLUE's formats in the reader fuzzer (``tests/fuzz_formats.py``): valid directories of XVNLI, MaRVL, NLVR2, xGQA
 and GQA's answer vocabulary in their official layouts (the fields as the real files in ``../shared/data/iglue``
-have them, nested ones included), and the two binary formats a vision-language run reads, region features
-(``.npz``) and images, with mutations of their own: bytes cut, changed or dropped as for text, and structural
-ones (an array dropped, reshaped, of another dtype, non-finite; an image re-encoded in another mode or format, or
-a header claiming a huge size).
+have them, nested ones included), and the two binary formats a vision-language run reads, region features (one
+``.npz`` per image; IGLUE's H5 files are not fuzzed here) and images, with mutations of their own: bytes cut,
+changed or dropped as for text, and structural ones (an array dropped, reshaped, of another dtype, non-finite; an
+image re-encoded in another mode or format, or a header claiming a huge size).
 
 The binary readers are called as the ``vision_language`` kind calls them (``data.images``): the file found by
 its reference under the image root, then read; their result is given back as lists so outcomes compare by value.
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from xstilts.data.images import image_file, load_pixels, load_regions, region_file
+from xstilts.data.images import image_file, load_pixels, load_region_features
 
 IMAGES = "images"
 REGIONS = 3  # per file; the reader is called with room for one more (padding) and the dimensions below
@@ -132,7 +132,7 @@ def write_regions(root: Path) -> None:
 def read_regions(root: Path) -> list[tuple[list, list]]:
     out = []
     for reference in ("123450", "123451.jpg"):  # a bare id, and an image file name (its features share the stem)
-        features, boxes = load_regions(region_file(root / IMAGES, reference), REGIONS + 1, DIMENSIONS)
+        features, boxes = load_region_features(root / IMAGES, reference, REGIONS + 1, DIMENSIONS)
         out.append((features.tolist(), boxes.tolist()))
     return out
 

@@ -159,3 +159,43 @@ SUBMISSION_FILES: dict[str, SubmissionFiles] = {
     "mewsli_x": SubmissionFiles(("mewslix", "mewsli_x"), "json"),
     "lareqa": SubmissionFiles(("lareqa",), "json"),
 }
+
+
+# IGLUE (Bugliarello et al., ICML 2022, arXiv:2201.11732), as e-bug/iglue (commit 43cbac9) computes its zero-shot
+# tables: ``results/get_<task>_zero.py`` reads each language's test score and writes ``avg`` = the mean over the
+# task's languages **without English** (``np.mean([res[lang] for lang in LANGS[1:]])``, LANGS[0] being 'en');
+# retrieval (``get_xflickrco_zero.py``, ``get_wit_zero.py``) keeps image retrieval (IR) and text retrieval (TR)
+# Recall@1 as two columns, their mean ``(ir1 + tr1) / 2`` left commented out. ``notebooks/Results-AVG.ipynb``
+# prints the paper's zero-shot row per model as these seven columns, English apart, and no score across them: IGLUE
+# defines no single benchmark score, so none is computed here.
+IGLUE = "iglue"
+
+
+@dataclass(frozen=True)
+class IGLUEColumn:
+    """One column of IGLUE's zero-shot table: a task's metric averaged over its target languages."""
+
+    name: str
+    task: str
+    metric: str
+
+
+# Retrieval metric names: the image-text kind's Recall@1 per direction (metrics/ranking.py ``image_text_recall``).
+IGLUE_COLUMNS: tuple[IGLUEColumn, ...] = (
+    IGLUEColumn("xvnli", "xvnli", "accuracy"),
+    IGLUEColumn("xgqa", "xgqa", "accuracy"),
+    IGLUEColumn("marvl", "marvl", "accuracy"),
+    IGLUEColumn("xflickrco_ir", "xflickrco", "ir_r@1"),
+    IGLUEColumn("xflickrco_tr", "xflickrco", "tr_r@1"),
+    IGLUEColumn("wit_ir", "wit", "ir_r@1"),
+    IGLUEColumn("wit_tr", "wit", "tr_r@1"),
+)
+
+# The target languages each column averages: the LANGS of get_<task>_zero.py after 'en'.
+IGLUE_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "xvnli": _langs("ar,es,fr,ru"),
+    "xgqa": _langs("bn,de,id,ko,pt,ru,zh"),
+    "marvl": _langs("id,sw,ta,tr,zh"),
+    "xflickrco": _langs("de,es,id,ja,ru,tr,zh"),
+    "wit": _langs("ar,bg,da,el,et,id,ja,ko,tr,vi"),
+}

@@ -19,6 +19,7 @@ from xstilts.analysis.best_per_target import best_per_target
 from xstilts.analysis.best_per_target_tables import best_per_target_tables
 from xstilts.analysis.degradation import TEXT_TWINS, degradation_by_language, degradation_by_variant
 from xstilts.analysis.deltas import delta_rows
+from xstilts.analysis.iglue_table import iglue_table
 from xstilts.analysis.ranking import ranking_section
 from xstilts.analysis.statistics import bootstrap_ci, holm, mean_std, paired_test, robustness, spearman_ci
 from xstilts.analysis.tables import Cell, ReportTable
@@ -80,6 +81,7 @@ def write_report(run_dir: Path) -> Path:
         page.note("No evaluation results yet.")
     else:
         _main_table(page, table)
+        _iglue(page, records)
         _best_per_target(page, records, phases)
         _per_language(page, records, table)
         _typology(page, table)
@@ -196,6 +198,14 @@ def _main_table(page: _Page, table: scores.Scores) -> None:
             notes=[*notes, "QA task score = (EM + F1) / 2; task score = mean over all languages, English included."],
         )
     )
+
+
+def _iglue(page: _Page, records: list[dict[str, Any]]) -> None:
+    """IGLUE's zero-shot columns, when the run evaluated any of its tasks (``analysis.iglue_table``)."""
+    table = iglue_table(records)
+    if table is not None:
+        page.heading("IGLUE")
+        page.table(table)
 
 
 def _best_per_target(page: _Page, records: list[dict[str, Any]], phases: list[dict[str, Any]]) -> None:

@@ -99,6 +99,19 @@ class VisionLanguageExample:
 
 
 @dataclass(frozen=True)
+class ImageTextSet:
+    """A whole image-text retrieval set of one language (xFlickr&CO, WIT): its captions, its images (references
+    resolved against ``image_root``) and the gold (caption id, image reference) links. Both directions are searched
+    over the whole set, so the set is the unit that readers return, as for :class:`RetrievalExample`."""
+
+    guid: str
+    captions: tuple[RetrievalItem, ...]
+    images: tuple[str, ...]
+    image_root: str
+    gold: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ContrastivePair:
     """A dual-encoder training pair: a query, the candidate it matches, and optional hard negatives (candidates it
     does not match)."""
@@ -117,5 +130,6 @@ Example = (
     | TextExample
     | RetrievalExample
     | VisionLanguageExample
+    | ImageTextSet
     | ContrastivePair
 )

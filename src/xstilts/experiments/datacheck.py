@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from xstilts.data.examples import Example, RetrievalExample
+from xstilts.data.examples import Example, ImageTextSet, RetrievalExample
 from xstilts.data.official_counts import official_count
 from xstilts.data.sources import DataSource
 from xstilts.errors import XstiltsError
@@ -44,8 +44,15 @@ class SplitCheck:
 
 
 def example_count(examples: list[Example]) -> int:
-    """Questions, pairs or sentences; for a retrieval set (one example per language), its queries."""
-    return sum(len(e.queries) if isinstance(e, RetrievalExample) else 1 for e in examples)
+    """Questions, pairs or sentences; for a retrieval set (one example per language), its queries; for an image-text
+    set, its captions."""
+    return sum(_items(e) for e in examples)
+
+
+def _items(example: Example) -> int:
+    if isinstance(example, RetrievalExample):
+        return len(example.queries)
+    return len(example.captions) if isinstance(example, ImageTextSet) else 1
 
 
 def describe_source(task: str, source: DataSource) -> str:

@@ -413,8 +413,8 @@ def _anchor_paths(spec: ExperimentSpec, base: Path) -> ExperimentSpec:
     if spec.model.startswith((".", "~")) or (base / spec.model).exists():
         spec.model = str((base / Path(spec.model).expanduser()).resolve())
     for options in spec.tasks.values():
-        data = options.data
-        if data is not None and data.source == "local" and data.path and not data.path.startswith(EMBEDDED):
+        data = options.data  # a hub source's path too: IGLUE's tasks read their English data from it
+        if data is not None and data.path and not data.path.startswith(EMBEDDED):
             data.path = str((base / Path(data.path).expanduser()).resolve())
     anchor_adapter_paths(spec.adapters, base)
     for entry in spec.intermediate:

@@ -3,6 +3,7 @@
 from xstilts.kinds import (
     classification,
     dual_encoder,
+    image_text,
     masked_lm,
     multiple_choice,
     retrieval,
@@ -18,6 +19,7 @@ __all__ = [
     "classification",
     "dual_encoder",
     "get_kind",
+    "image_text",
     "masked_lm",
     "multiple_choice",
     "register_kind",

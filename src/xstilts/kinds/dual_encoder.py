@@ -29,7 +29,7 @@ from xstilts.data.examples import ContrastivePair, RetrievalExample, RetrievalIt
 from xstilts.data.features import PAD_TOKEN, Column, Features
 from xstilts.kinds.base import Kind, KindSettings, register_kind
 from xstilts.kinds.retrieval import CANDIDATES, QUERIES, featurize_retrieval, side_rows, tokenize_side
-from xstilts.models.contrastive import LOCAL_ROWS, info_nce
+from xstilts.models.contrastive import LOCAL_ROWS, check_embedding_options, info_nce
 from xstilts.models.heads import ENCODER_INPUTS, Head
 from xstilts.models.pooling import pool
 
@@ -87,10 +87,7 @@ class DualEncoderHead(Head):
         temperature: float = 0.05,
     ) -> None:
         super().__init__(hidden_size, num_labels, dropout)
-        if pooling not in {"mean", "cls"}:
-            raise ValueError(f"unknown pooling {pooling!r}")
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
+        check_embedding_options(pooling, temperature)
         self.layer, self.pooling, self.temperature = layer, pooling, temperature
         self.depth: int | None = None
 

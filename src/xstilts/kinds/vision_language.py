@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from xstilts.data.examples import VisionLanguageExample
 from xstilts.data.features import Column, Features
-from xstilts.data.images import image_file, load_pixels, load_regions, region_file
+from xstilts.data.images import image_file, load_pixels, load_region_features
 from xstilts.kinds.base import ENCODER_COLUMNS, KindSettings, register_kind, uses_token_types
 from xstilts.kinds.classification import Classification
 from xstilts.models.fusion import early_fusion
@@ -84,8 +84,8 @@ def _image_arrays(examples: Sequence[VisionLanguageExample], settings: VisionLan
         for e in examples:
             for ref in e.images:
                 if (e.image_root, ref) not in loaded:
-                    path = region_file(Path(e.image_root), ref)
-                    loaded[e.image_root, ref] = load_regions(path, settings.regions, settings.region_dimensions)
+                    root, size = Path(e.image_root), (settings.regions, settings.region_dimensions)
+                    loaded[e.image_root, ref] = load_region_features(root, ref, *size)
         return {
             "regions": np.stack([np.stack([loaded[e.image_root, r][0] for r in e.images]) for e in examples]),
             "boxes": np.stack([np.stack([loaded[e.image_root, r][1] for r in e.images]) for e in examples]),

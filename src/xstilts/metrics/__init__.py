@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from xstilts.metrics.accuracy import accuracy
 from xstilts.metrics.accuracy_f1 import accuracy_f1
 from xstilts.metrics.mlqa import mlqa as mlqa_metric  # the package attribute stays the module
-from xstilts.metrics.ranking import RANKING_METRICS
+from xstilts.metrics.ranking import RANKING_METRICS, image_text_recall
 from xstilts.metrics.seqeval_f1 import seqeval_f1
 from xstilts.metrics.squad_v1 import squad_v1
 from xstilts.metrics.squad_v2 import squad_v2
@@ -25,6 +25,7 @@ METRICS: dict[str, Metric] = {
     "seqeval_f1": seqeval_f1,
     "tag_accuracy": tag_accuracy,
     **RANKING_METRICS,  # ranked retrieval sets of the dual-encoder kind
+    "image_text_recall": image_text_recall,  # IGLUE's image-text retrieval, both directions
 }
 
 

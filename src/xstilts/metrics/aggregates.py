@@ -1,4 +1,5 @@
-"""XTREME and XTREME-R aggregate scores, as the official evaluation computes them.
+"""XTREME and XTREME-R aggregate scores, as the official evaluation computes them, and IGLUE's zero-shot table
+(``iglue_scores``, its rules in its docstring and in :mod:`xstilts.benchmarks`).
 
 The benchmark table these functions read (task groups, official test languages, headline metrics), its
 sources (google-research/xtreme's ``evaluate.py``, the XTREME and XTREME-R papers) and its deliberate departures
@@ -30,7 +31,18 @@ from collections.abc import Iterable, Mapping
 from statistics import fmean
 from typing import Any
 
-from xstilts.benchmarks import REPEATED_GROUPS, TASK_GROUPS, TASK_LANGUAGES, TASK_METRIC, Benchmark, benchmark_tasks
+from xstilts.benchmarks import (
+    IGLUE,
+    IGLUE_COLUMNS,
+    IGLUE_LANGUAGES,
+    REPEATED_GROUPS,
+    TASK_GROUPS,
+    TASK_LANGUAGES,
+    TASK_METRIC,
+    Benchmark,
+    benchmark_tasks,
+)
+from xstilts.data.sources import ENGLISH
 
 
 def _mean_over_languages(task: str, metric: str, by_language: Mapping[str, float] | None) -> float:
@@ -99,4 +111,42 @@ def benchmark_scores(task_scores: Mapping[str, float | None], benchmark: Benchma
         else None,
         "missing": missing,
         "ignored": sorted(task for task in task_scores if task not in tasks),
+    }
+
+
+def iglue_scores(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> dict[str, Any]:
+    """IGLUE's zero-shot table from per-language test metrics (``task → metric → language → value``, percent).
+
+    As e-bug/iglue's ``results/get_<task>_zero.py`` computes it (facts in :mod:`xstilts.benchmarks`): each column
+    (``IGLUE_COLUMNS``: XVNLI, xGQA and MaRVL accuracy; xFlickr&CO and WIT image- and text-retrieval Recall@1) is
+    the mean over the task's target languages, English left out and reported apart. A column is None unless every
+    target language is given; IGLUE defines no score across the columns, so there is no overall. Returns
+    ``{"benchmark", "columns", "english", "missing", "missing_languages", "ignored"}``: ``missing`` lists the
+    columns with no value at all (tasks not run), ``missing_languages`` the incomplete ones' absent languages,
+    ``ignored`` the given tasks that are not IGLUE's.
+    """
+    columns: dict[str, float | None] = {}
+    english: dict[str, float | None] = {}
+    missing: list[str] = []
+    absent: dict[str, list[str]] = {}
+    for column in IGLUE_COLUMNS:
+        by_language = metrics.get(column.task, {}).get(column.metric, {})
+        english[column.name] = by_language.get(ENGLISH)
+        targets = IGLUE_LANGUAGES[column.task]
+        lacking = [language for language in targets if language not in by_language]
+        if not any(language in by_language for language in targets):
+            missing.append(column.name)
+            columns[column.name] = None
+        elif lacking:
+            absent[column.name] = lacking
+            columns[column.name] = None
+        else:
+            columns[column.name] = fmean(by_language[language] for language in targets)
+    return {
+        "benchmark": IGLUE,
+        "columns": columns,
+        "english": english,
+        "missing": missing,
+        "missing_languages": absent,
+        "ignored": sorted(task for task in metrics if task not in IGLUE_LANGUAGES),
     }

@@ -23,6 +23,14 @@ from torch.nn import functional as F
 LOCAL_ROWS = "local_rows"
 
 
+def check_embedding_options(pooling: str, temperature: float) -> None:
+    """What a contrastive head's pooling and temperature must be: ``mean`` or ``cls``, and positive."""
+    if pooling not in {"mean", "cls"}:
+        raise ValueError(f"unknown pooling {pooling!r}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+
+
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 

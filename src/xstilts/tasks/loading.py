@@ -16,9 +16,11 @@ TOKENIZE_CHUNK = 20_000
 
 
 def source_fingerprint(task: Task, source: DataSource) -> dict[str, Any]:
-    """What identifies the data: hub dataset and revision, or the local files' names, sizes and times."""
+    """What identifies the data: hub dataset and revision, or the local files' names, sizes and times (both for a hub
+    source that names a local folder too, as IGLUE's tasks read their English training data from one)."""
     if source.source == "hub":
-        return {"hub": source.dataset or task.hub_dataset, "revision": source.revision or "main"}
+        hub = {"hub": source.dataset or task.hub_dataset, "revision": source.revision or "main"}
+        return hub | source_fingerprint(task, DataSource(source="local", path=source.path)) if source.path else hub
     root = resolve_local(source.path or ".").resolve()
     files = sorted(p for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file())
     return {

@@ -2,7 +2,7 @@
 
 Two images per example (the ``vision_language_pair`` kind: each (image, statement) is encoded on its own and the
 two pooled vectors are joined, as IGLUE's baselines do). Accuracy; model selection on English NLVR2 dev. Facts
-and sources in ``data/iglue.py``.
+and sources in ``data/iglue.py``; the hub copy floschne/marvl serves the test sets (``data/iglue_hub.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from xstilts.data.examples import Example, VisionLanguageExample
 from xstilts.data.files import require_file
 from xstilts.data.iglue import PAIR_LABELS, ImagePairRow, read_marvl_jsonl, read_nlvr2_jsonl
+from xstilts.data.iglue_hub import read_hub_image_pairs
 from xstilts.data.sources import Split
 from xstilts.kinds.vision_language import VISION_LANGUAGE_PAIR
 from xstilts.tasks.base import SplitRef
@@ -53,3 +54,7 @@ class MaRVL(IGLUETask):
             return _examples(read_marvl_jsonl(path), root / "images" / language, f"marvl-{language}")
         path = require_file(root / "nlvr2" / "data" / f"{split}.json", MARVL_LAYOUT)
         return _examples(read_nlvr2_jsonl(path), root / "nlvr2" / "images" / split, f"nlvr2-{split}")
+
+    def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
+        images, rows = read_hub_image_pairs(dataset, revision, language)
+        return _examples(rows, images, f"marvl-{language}")

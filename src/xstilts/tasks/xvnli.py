@@ -3,7 +3,8 @@
 ``xvnli`` is the benchmark: the Flickr30K image is the premise, the hypothesis the text (vision-language kind).
 ``xvnli_text`` is its text-only twin for the degradation experiment: the same items, the caption (translated in
 XVNLI) as a text premise (classification kind). Both read one local layout (``XVNLI_LAYOUT``); facts and sources
-in ``data/iglue.py``. Accuracy; model selection on English SNLI-VE dev.
+in ``data/iglue.py``. The hub copy floschne/xvnli serves the test sets (``data/iglue_hub.py``). Accuracy; model
+selection on English SNLI-VE dev.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
 from xstilts.data.files import require_file
 from xstilts.data.iglue import VOLTA_NLI_LABELS, EntailmentRow, read_entailment_jsonl
+from xstilts.data.iglue_hub import read_hub_entailment
 from xstilts.data.sources import Split
 from xstilts.kinds.classification import CLASSIFICATION
 from xstilts.kinds.vision_language import VISION_LANGUAGE
@@ -25,7 +27,7 @@ IMAGES = "images"
 XVNLI_LAYOUT = (
     "IGLUE's XVNLI folder: annotations/LANG/test.jsonl (e-bug/iglue datasets/XVNLI), VOLTA's English SNLI-VE"
     " snli_ve_{train,dev}.jsonl beside it, and images/ with the Flickr30K images (<Flikr30kID>.jpg; for the"
-    " 'regions' stem <Flikr30kID>.npz region features)"
+    " 'regions' stem <Flikr30kID>.npz region features or IGLUE's .h5 feature files)"
 )
 
 
@@ -61,6 +63,15 @@ class XVNLI(_XVNLIBase):
             for row in _rows(root, split, language)
         ]
 
+    def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
+        images, rows = read_hub_entailment(dataset, revision, language)
+        return [
+            VisionLanguageExample(
+                f"xvnli-test-{language}-{row.pair_id}", row.hypothesis, (row.image,), str(images), row.label
+            )
+            for row in rows
+        ]
+
 
 @register
 class XVNLIText(_XVNLIBase):
@@ -74,4 +85,11 @@ class XVNLIText(_XVNLIBase):
         return [
             ClassificationExample(f"xvnli-{split}-{language}-{row.pair_id}", row.premise, row.hypothesis, row.label)
             for row in _rows(root, split, language)
+        ]
+
+    def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
+        _, rows = read_hub_entailment(dataset, revision, language)
+        return [
+            ClassificationExample(f"xvnli-test-{language}-{row.pair_id}", row.premise, row.hypothesis, row.label)
+            for row in rows
         ]
