@@ -33,7 +33,10 @@ def _kill_mid_phase(command: list[str], run_dir: Path, timeout: float = 240.0) -
         while time.monotonic() < deadline:
             for pointer in run_dir.glob("phases/*/train_state/latest"):
                 phase = pointer.parent.parent
-                state = pointer.parent / pointer.read_text().strip() / "state.json"
+                try:
+                    state = pointer.parent / pointer.read_text().strip() / "state.json"
+                except FileNotFoundError:  # that phase finished and removed its train_state since the glob
+                    continue
                 # A checkpoint of the second phase: one phase finished, this one in its middle.
                 if state.exists() and not (phase / "DONE").exists() and any(run_dir.glob("phases/*/DONE")):
                     os.kill(process.pid, signal.SIGKILL)

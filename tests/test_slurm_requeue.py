@@ -60,13 +60,13 @@ def test_a_signalled_job_checkpoints_requeues_itself_and_resumes(tmp_path: Path,
     executor.update_parameters(timeout_min=5)
     job = executor.submit(PhaseJob([sys.executable, str(script), str(state)], str(tmp_path), grace_seconds=30))
     deadline = time.monotonic() + 120
-    while not (state / "started").exists():
+    started = state / "started"
+    while not (started.exists() and started.read_text()):  # the file is made before its content (the pid) lands
         assert time.monotonic() < deadline and not job.done(), job.stderr()
         time.sleep(0.1)
-    time.sleep(0.5)  # the file is written before its content: let the pid land
     # What SLURM's --signal does: submitit's preemption signal (USR2) to the job's process. (submitit's
     # LocalJob._interrupt signals the local controller instead, which has no handler for it.)
-    os.kill(int((state / "started").read_text()), signal.SIGUSR2)
+    os.kill(int(started.read_text()), signal.SIGUSR2)
     assert job.result() == "done"
     assert (state / "runs").read_text() == "run\nrun\n"  # requeued once
     checkpoint = int((state / "checkpoint").read_text())
