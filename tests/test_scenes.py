@@ -7,9 +7,11 @@ import json
 import random
 from collections import Counter
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
 from xstilts.data.scenes import SCENE_LANGUAGES, Statement, premise, render, sample_item, write_scene_suite
 from xstilts.data.sources import DataSource
 from xstilts.tasks.registry import get_task
@@ -93,15 +95,24 @@ def test_hand_checked_sentences() -> None:
     assert Statement("exists", "yellow", "circle").text("tr") == "Sarı bir daire var."
 
 
+T = TypeVar("T")
+
+
+def _typed(rows: list[Example], kind: type[T]) -> list[T]:
+    assert all(isinstance(row, kind) for row in rows)
+    return [row for row in rows if isinstance(row, kind)]
+
+
 def test_the_tasks_read_aligned_items_in_every_language(tmp_path: Path) -> None:
     root = write_scene_suite(tmp_path / "suite", SIZES)
     source = DataSource(source="local", path=str(root))
     image, text = get_task("demo_scene"), get_task("demo_scene_text")
-    english = image.read("test", "en", source)
+    english = _typed(image.read("test", "en", source), VisionLanguageExample)
     assert len(image.read("train", "en", source)) == 12 and len(text.read("dev", "en", source)) == 6
     for language in SCENE_LANGUAGES:
-        rows = image.read("test", language, source)
+        rows = _typed(image.read("test", language, source), VisionLanguageExample)
         assert [(r.images, r.label) for r in rows] == [(e.images, e.label) for e in english]
-        assert [r.text_b for r in text.read("test", language, source)] == [r.text for r in rows]
+        premised = _typed(text.read("test", language, source), ClassificationExample)
+        assert [r.text_b for r in premised] == [r.text for r in rows]
     line = json.loads((root / "annotations" / "zh" / "test.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert line["gold_label"] in {"entailment", "contradiction"}
