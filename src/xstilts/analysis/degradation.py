@@ -23,7 +23,7 @@ from xstilts.analysis.statistics import bootstrap_ci, holm, paired_test
 from xstilts.experiments.variants import baseline_of, is_baseline
 
 # image-premise task -> its text-premise twin over the same items
-TEXT_TWINS = {"xvnli": "xvnli_text"}
+TEXT_TWINS = {"xvnli": "xvnli_text", "demo_scene": "demo_scene_text"}
 
 
 def _gains(table: Scores, task: str, variant: str, seed: int) -> dict[str, float]:

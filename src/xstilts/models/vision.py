@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 STEMS = ("conv", "regions", "tower")
+POSITION_INIT_STD = 0.02  # BERT's initializer_range: learned positions start small beside the image content
 
 
 class VisualTokens(nn.Module):
@@ -38,7 +39,14 @@ class VisualTokens(nn.Module):
 
 
 class ConvStem(nn.Module):
-    """Three stride-2 convolutions over pixels scaled to [0, 1]: a (size/8)^2 grid of tokens."""
+    """Three stride-2 convolutions over pixels scaled to [-1, 1]: a (size/8)^2 grid of tokens.
+
+    Each convolution is followed by a GroupNorm (one group: statistics of the image itself, no running state, so
+    training, evaluation, resume and DDP agree), and the row/column embeddings start at BERT's scale (std 0.02).
+    Without both, the image-dependent part of a token is about 0.3% of it at initialisation (PyTorch's default
+    convolutions shrink the signal layer by layer and ``nn.Embedding``'s N(0, 1) positions swamp what is left),
+    and on multilingual-e5-small at the demo's rates the head stayed at chance on an image-only label; with them
+    it is about half the token and the same probe learns within 50 steps."""
 
     def __init__(self, hidden_size: int, image_size: int, channels: int = 32) -> None:
         super().__init__()
@@ -48,14 +56,16 @@ class ConvStem(nn.Module):
         layers: list[nn.Module] = []
         widths = [3, channels // 2, channels, channels]
         for a, b in itertools.pairwise(widths):
-            layers += [nn.Conv2d(a, b, kernel_size=3, stride=2, padding=1), nn.GELU()]
+            layers += [nn.Conv2d(a, b, kernel_size=3, stride=2, padding=1), nn.GroupNorm(1, b), nn.GELU()]
         self.net = nn.Sequential(*layers)
         self.rows = nn.Embedding(self.grid, hidden_size)
         self.columns = nn.Embedding(self.grid, hidden_size)
+        for table in (self.rows, self.columns):
+            nn.init.normal_(table.weight, std=POSITION_INIT_STD)
         self.tokens = VisualTokens(channels, hidden_size)
 
     def forward(self, images: dict[str, torch.Tensor]) -> torch.Tensor:
-        pixels = images["pixels"].float() / 255.0
+        pixels = images["pixels"].float() / 127.5 - 1.0
         grid = self.net(pixels)  # (B, C, g, g)
         features = grid.flatten(2).transpose(1, 2)  # (B, g*g, C), row-major cells
         index = torch.arange(self.grid, device=pixels.device)
