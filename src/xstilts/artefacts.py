@@ -1,4 +1,4 @@
-"""Crash-safe files, and the layout of a phase directory.
+"""Crash-safe files, the layout of a phase directory, and where xstilts keeps its machine-wide caches.
 
 Every file that another step trusts is written to a temporary name and renamed. A phase directory is complete
 only when its ``DONE`` marker exists; the marker is the last thing written, so a ``kill -9`` at any moment leaves
@@ -28,6 +28,12 @@ PHASE_JSON = "phase.json"
 PHASES = "phases"
 DAMAGED = "damaged"  # <run>/damaged/: phase directories whose files no longer match their checksums
 CHECKSUMS = "checksums"  # phase.json: artefact file -> {"size", "sha256"}
+
+
+def xstilts_home() -> Path:
+    """``$XSTILTS_CACHE``, by default ``~/.cache/xstilts``: caches shared by all runs on this machine (features,
+    the demo model, generated corpora and images)."""
+    return Path(os.environ.get("XSTILTS_CACHE", Path.home() / ".cache" / "xstilts")).expanduser()
 
 
 class DiskFull(XstiltsError):

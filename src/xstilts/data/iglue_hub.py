@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from xstilts.artefacts import atomic_write_bytes
+from xstilts.artefacts import atomic_write_bytes, xstilts_home
 from xstilts.data.files import check_label, check_unique, field_error, text_field, typed_field
 from xstilts.data.iglue import NO_CONSENSUS, VOLTA_NLI_LABELS, EntailmentRow, ImagePairRow, QuestionRow
 from xstilts.data.iglue_retrieval import Caption
@@ -56,8 +55,7 @@ XFLICKRCO_HUB_LAYOUT = "floschne/xflickrco's: splits = languages; columns senten
 
 def hub_image_root(dataset: str) -> Path:
     """Where the images of a hub copy are written: ``$XSTILTS_CACHE/hub-images/<org>--<name>``."""
-    cache = Path(os.environ.get("XSTILTS_CACHE", Path.home() / ".cache" / "xstilts")).expanduser()
-    return cache / "hub-images" / dataset.replace("/", "--")
+    return xstilts_home() / "hub-images" / dataset.replace("/", "--")
 
 
 def store_image(root: Path, where: Path, line: int, field: str, value: Any) -> str:

@@ -19,14 +19,13 @@ import functools
 import hashlib
 import io
 import json
-import os
 import platform
 import sysconfig
 import tokenize
 from pathlib import Path
 from typing import Any
 
-from xstilts.artefacts import atomic_write_text
+from xstilts.artefacts import atomic_write_text, xstilts_home
 
 EXCLUDED_PACKAGES = {"test", "tests", "idlelib", "tkinter", "lib2to3", "distutils", "site-packages", "__pycache__"}
 MIN_DOC_WORDS, MIN_BODY_LINES = 3, 3
@@ -144,7 +143,7 @@ def stdlib_records(root: Path | None = None) -> list[dict[str, Any]]:
 
 
 def _cache_root() -> Path:
-    return Path(os.environ.get("XSTILTS_CACHE", Path.home() / ".cache" / "xstilts")).expanduser() / "pydoc"
+    return xstilts_home() / "pydoc"
 
 
 def _library_stamp(root: Path) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from rich.console import Console
 
-from xstilts.artefacts import atomic_write_json
+from xstilts.artefacts import atomic_write_json, xstilts_home
 from xstilts.data.features import FeatureCache
 from xstilts.data.sources import DataSource
 from xstilts.experiments.executor_settings import ExecutorSettings
@@ -22,11 +21,6 @@ from xstilts.models.encoder import check_model
 from xstilts.phase_config import DataRef, TrainPhaseConfig
 from xstilts.tasks.registry import get_task
 from xstilts.training.tracking import check_backends
-
-
-def xstilts_home() -> Path:
-    """``$XSTILTS_CACHE``, by default ``~/.cache/xstilts``: caches shared by all runs on this machine."""
-    return Path(os.environ.get("XSTILTS_CACHE", Path.home() / ".cache" / "xstilts")).expanduser()
 
 
 def feature_cache() -> FeatureCache:

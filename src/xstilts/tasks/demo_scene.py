@@ -9,9 +9,9 @@ English training and dev; the test items are aligned across seven languages.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from xstilts.artefacts import xstilts_home
 from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
 from xstilts.data.files import require_file
 from xstilts.data.iglue import EntailmentRow, read_entailment_jsonl
@@ -35,8 +35,7 @@ SCENE_LAYOUT = (
 
 def default_suite() -> Path:
     """Where the default source's suite lives: ``$XSTILTS_CACHE/demo-scenes`` (``~/.cache/xstilts`` by default)."""
-    cache = Path(os.environ.get("XSTILTS_CACHE", Path.home() / ".cache" / "xstilts")).expanduser()
-    return cache / "demo-scenes"
+    return xstilts_home() / "demo-scenes"
 
 
 def _rows(root: Path, split: Split, language: str) -> list[EntailmentRow]:
