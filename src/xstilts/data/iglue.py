@@ -22,9 +22,11 @@ Facts checked against e-bug/iglue (commit 43cbac9) and e-bug/volta:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
 from xstilts.data.files import (
     check_label,
     check_unique,
@@ -50,6 +52,22 @@ class EntailmentRow:
     hypothesis: str
     image: str
     label: str
+
+
+def image_premise_examples(guid_prefix: str, rows: Iterable[EntailmentRow], images: str) -> list[Example]:
+    """Entailment rows as the vision-language kind reads them: the row's image (under ``images``) is the premise,
+    the hypothesis the text; guids ``<prefix>-<pair id>``."""
+    return [
+        VisionLanguageExample(f"{guid_prefix}-{row.pair_id}", row.hypothesis, (row.image,), images, row.label)
+        for row in rows
+    ]
+
+
+def text_premise_examples(guid_prefix: str, rows: Iterable[EntailmentRow]) -> list[Example]:
+    """The same rows for a text-only twin: the caption (or the scene in words) is the premise."""
+    return [
+        ClassificationExample(f"{guid_prefix}-{row.pair_id}", row.premise, row.hypothesis, row.label) for row in rows
+    ]
 
 
 def _image_id(path: Path, line: int, row: dict) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.artefacts import xstilts_home
-from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
+from xstilts.data.examples import Example
 from xstilts.data.files import require_file
-from xstilts.data.iglue import EntailmentRow, read_entailment_jsonl
+from xstilts.data.iglue import EntailmentRow, image_premise_examples, read_entailment_jsonl, text_premise_examples
 from xstilts.data.scenes import SCENE_LANGUAGES, write_scene_suite
 from xstilts.data.sources import DataSource, Split
 from xstilts.kinds.classification import CLASSIFICATION
@@ -67,13 +67,7 @@ class DemoScene(_SceneTask):
     description = "Demonstration visual entailment over generated scenes (image premise; 7 languages)"
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
-        images = str(root / "images")
-        return [
-            VisionLanguageExample(
-                f"scene-{split}-{language}-{row.pair_id}", row.hypothesis, (row.image,), images, row.label
-            )
-            for row in _rows(root, split, language)
-        ]
+        return image_premise_examples(f"scene-{split}-{language}", _rows(root, split, language), str(root / "images"))
 
 
 @register
@@ -85,7 +79,4 @@ class DemoSceneText(_SceneTask):
     description = "Demonstration scene entailment with the scene described in words (text-only twin)"
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
-        return [
-            ClassificationExample(f"scene-{split}-{language}-{row.pair_id}", row.premise, row.hypothesis, row.label)
-            for row in _rows(root, split, language)
-        ]
+        return text_premise_examples(f"scene-{split}-{language}", _rows(root, split, language))

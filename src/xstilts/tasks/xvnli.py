@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
+from xstilts.data.examples import Example
 from xstilts.data.files import require_file
-from xstilts.data.iglue import VOLTA_NLI_LABELS, EntailmentRow, read_entailment_jsonl
+from xstilts.data.iglue import (
+    VOLTA_NLI_LABELS,
+    EntailmentRow,
+    image_premise_examples,
+    read_entailment_jsonl,
+    text_premise_examples,
+)
 from xstilts.data.iglue_hub import read_hub_entailment
 from xstilts.data.sources import Split
 from xstilts.kinds.classification import CLASSIFICATION
@@ -55,22 +61,11 @@ class XVNLI(_XVNLIBase):
     description = "Cross-lingual visual NLI (image premise)"
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
-        images = str(root / IMAGES)
-        return [
-            VisionLanguageExample(
-                f"xvnli-{split}-{language}-{row.pair_id}", row.hypothesis, (row.image,), images, row.label
-            )
-            for row in _rows(root, split, language)
-        ]
+        return image_premise_examples(f"xvnli-{split}-{language}", _rows(root, split, language), str(root / IMAGES))
 
     def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
         images, rows = read_hub_entailment(dataset, revision, language)
-        return [
-            VisionLanguageExample(
-                f"xvnli-test-{language}-{row.pair_id}", row.hypothesis, (row.image,), str(images), row.label
-            )
-            for row in rows
-        ]
+        return image_premise_examples(f"xvnli-test-{language}", rows, str(images))
 
 
 @register
@@ -82,14 +77,8 @@ class XVNLIText(_XVNLIBase):
     description = "XVNLI with the caption as a text premise (text-only twin)"
 
     def read_local(self, root: Path, split: Split, language: str) -> list[Example]:
-        return [
-            ClassificationExample(f"xvnli-{split}-{language}-{row.pair_id}", row.premise, row.hypothesis, row.label)
-            for row in _rows(root, split, language)
-        ]
+        return text_premise_examples(f"xvnli-{split}-{language}", _rows(root, split, language))
 
     def read_hub_test(self, dataset: str, revision: str | None, language: str) -> list[Example]:
         _, rows = read_hub_entailment(dataset, revision, language)
-        return [
-            ClassificationExample(f"xvnli-test-{language}-{row.pair_id}", row.premise, row.hypothesis, row.label)
-            for row in rows
-        ]
+        return text_premise_examples(f"xvnli-test-{language}", rows)
