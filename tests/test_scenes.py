@@ -12,8 +12,16 @@ from typing import TypeVar
 import numpy as np
 
 from xstilts.data.examples import ClassificationExample, Example, VisionLanguageExample
-from xstilts.data.scenes import SCENE_LANGUAGES, Statement, premise, render, sample_item, write_scene_suite
-from xstilts.data.sources import DataSource
+from xstilts.data.scenes import (
+    SCENE_LANGUAGES,
+    SCENE_SIZES,
+    Statement,
+    premise,
+    render,
+    sample_item,
+    write_scene_suite,
+)
+from xstilts.data.sources import SCENES, DataSource
 from xstilts.tasks.registry import get_task
 
 SIZES = {"train": 12, "dev": 6, "test": 9}
@@ -116,3 +124,14 @@ def test_the_tasks_read_aligned_items_in_every_language(tmp_path: Path) -> None:
         assert [r.text_b for r in premised] == [r.text for r in rows]
     line = json.loads((root / "annotations" / "zh" / "test.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert line["gold_label"] in {"entailment", "contradiction"}
+
+
+def test_the_default_source_is_the_cached_suite_on_any_machine(tmp_path: Path, monkeypatch) -> None:
+    # The default source names no path of this machine (phase ids stay the same everywhere), and the suite is
+    # written under the cache that is current when a task reads, not the one seen when xstilts was imported.
+    task = get_task("demo_scene")
+    assert task.default_source == DataSource(source="local", path=SCENES)
+    monkeypatch.setenv("XSTILTS_CACHE", str(tmp_path / "cache"))
+    rows = task.read("dev", "en", task.default_source)
+    assert len(rows) == SCENE_SIZES["dev"]
+    assert (tmp_path / "cache" / "demo-scenes" / "snli_ve_dev.jsonl").is_file()

@@ -33,6 +33,7 @@ from xstilts.data.files import (
     field_error,
     read_json_document,
     read_jsonl,
+    require_file,
     text_field,
     typed_field,
 )
@@ -76,6 +77,15 @@ def _image_id(path: Path, line: int, row: dict) -> str:
             value = text_field(path, line, row, field)
             return value[: -len(".jpg")] if value.endswith(".jpg") else value
     raise field_error(path, line, _IMAGE_FIELDS[0], f"missing (nor {_IMAGE_FIELDS[1]!r}): the premise image's id")
+
+
+def read_xvnli_folder(root: Path, split: str, language: str, layout: str) -> list[EntailmentRow]:
+    """One split of a folder in XVNLI's layout: ``annotations/<lang>/test.jsonl`` for the test sets, VOLTA's
+    ``snli_ve_{train,dev}.jsonl`` beside it; gold ``-`` rows are kept outside training. ``layout`` describes the
+    folder in the missing-file error."""
+    path = root / "annotations" / language / "test.jsonl" if split == "test" else root / f"snli_ve_{split}.jsonl"
+    require_file(path, layout)
+    return read_entailment_jsonl(path, keep_no_consensus=split != "train")
 
 
 def read_entailment_jsonl(path: Path, keep_no_consensus: bool) -> list[EntailmentRow]:

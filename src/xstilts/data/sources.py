@@ -38,6 +38,9 @@ class DataSource(BaseModel):
 # A local path ``stdlib:`` means the docstring-function corpus built from the running Python's standard library
 # (``data.pydoc_corpus``), in CodeSearchNet's format; the directory it resolves to names the version and content hash.
 STDLIB = "stdlib:"
+# A local path ``scenes:`` means the seeded scene suite (``data.scenes``) in XVNLI's layout, generated into the
+# cache on first use; like ``stdlib:`` it keeps phase ids the same on every machine.
+SCENES = "scenes:"
 
 
 def resolve_local(path: str) -> Path:
@@ -45,6 +48,10 @@ def resolve_local(path: str) -> Path:
         from xstilts.data.pydoc_corpus import stdlib_corpus
 
         return stdlib_corpus()
+    if path == SCENES:
+        from xstilts.data.scenes import default_scene_suite
+
+        return default_scene_suite()
     if path.startswith(EMBEDDED):
         return EMBEDDED_ROOT / path[len(EMBEDDED) :]
     return Path(path).expanduser()

@@ -3,20 +3,18 @@
 ``demo_scene`` is XVNLI-shaped (vision-language kind: the scene's image is the premise); ``demo_scene_text`` is its
 text-only twin over the same items (the scene described in words is the premise), so the analysis's multimodal
 degradation compares an intermediate's gain on the two. Both read the suite ``data.scenes.write_scene_suite``
-writes (XVNLI's local layout); the default source is that suite in the xstilts cache, written on first read.
-English training and dev; the test items are aligned across seven languages.
+writes (XVNLI's local layout); the default source, ``scenes:``, is that suite in the xstilts cache, written on
+first read. English training and dev; the test items are aligned across seven languages.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.artefacts import xstilts_home
 from xstilts.data.examples import Example
-from xstilts.data.files import require_file
-from xstilts.data.iglue import EntailmentRow, image_premise_examples, read_entailment_jsonl, text_premise_examples
-from xstilts.data.scenes import SCENE_LANGUAGES, write_scene_suite
-from xstilts.data.sources import DataSource, Split
+from xstilts.data.iglue import EntailmentRow, image_premise_examples, read_xvnli_folder, text_premise_examples
+from xstilts.data.scenes import SCENE_LANGUAGES
+from xstilts.data.sources import SCENES, DataSource, Split
 from xstilts.kinds.classification import CLASSIFICATION
 from xstilts.kinds.vision_language import VISION_LANGUAGE
 from xstilts.tasks.base import SplitRef
@@ -24,24 +22,14 @@ from xstilts.tasks.iglue import IGLUETask
 from xstilts.tasks.registry import register
 
 SCENE_LABELS = ("contradiction", "entailment")
-# Items per split: enough for the conv stem and the fusion to learn in a few hundred steps; 240 test items per
-# language give a 95% interval of about +-6 accuracy points.
-SCENE_SIZES = {"train": 1500, "dev": 150, "test": 240}
 SCENE_LAYOUT = (
     "XVNLI's layout, as data.scenes.write_scene_suite writes it: snli_ve_{train,dev}.jsonl, "
     "annotations/LANG/test.jsonl, images/<id>.png"
 )
 
 
-def default_suite() -> Path:
-    """Where the default source's suite lives: ``$XSTILTS_CACHE/demo-scenes`` (``~/.cache/xstilts`` by default)."""
-    return xstilts_home() / "demo-scenes"
-
-
 def _rows(root: Path, split: Split, language: str) -> list[EntailmentRow]:
-    path = root / "annotations" / language / "test.jsonl" if split == "test" else root / f"snli_ve_{split}.jsonl"
-    require_file(path, SCENE_LAYOUT)
-    return read_entailment_jsonl(path, keep_no_consensus=split != "train")
+    return read_xvnli_folder(root, split, language, SCENE_LAYOUT)
 
 
 class _SceneTask(IGLUETask):
@@ -50,12 +38,7 @@ class _SceneTask(IGLUETask):
     splits = {"train": ("en",), "dev": ("en",), "test": SCENE_LANGUAGES}
     labels = SCENE_LABELS
     local_layout = SCENE_LAYOUT
-    default_source = DataSource(source="local", path=str(default_suite()))
-
-    def read(self, split: Split, language: str, source: DataSource) -> list[Example]:
-        if source.source == "local" and source.path == str(default_suite()):
-            write_scene_suite(default_suite(), SCENE_SIZES)  # once; a complete suite is kept
-        return super().read(split, language, source)
+    default_source = DataSource(source="local", path=SCENES)
 
 
 @register

@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.examples import Example
-from xstilts.data.files import require_file
 from xstilts.data.iglue import (
     VOLTA_NLI_LABELS,
     EntailmentRow,
     image_premise_examples,
-    read_entailment_jsonl,
+    read_xvnli_folder,
     text_premise_examples,
 )
 from xstilts.data.iglue_hub import read_hub_entailment
@@ -38,10 +37,7 @@ XVNLI_LAYOUT = (
 
 
 def _rows(root: Path, split: Split, language: str) -> list[EntailmentRow]:
-    test = root / "annotations" / language / "test.jsonl"
-    path = test if split == "test" else root / f"snli_ve_{split}.jsonl"
-    require_file(path, XVNLI_LAYOUT)
-    return read_entailment_jsonl(path, keep_no_consensus=split != "train")
+    return read_xvnli_folder(root, split, language, XVNLI_LAYOUT)
 
 
 class _XVNLIBase(IGLUETask):
